@@ -1,0 +1,190 @@
+"""Shape, dtype and value checks with messages that name the function, the argument,
+what was expected and what came.
+
+Shape and dtype checks are static (they run at trace time under ``jax.jit`` and
+``tf.function`` too). Value checks read array contents, so they run only when the
+array is concrete (:func:`multiloss._ops.is_concrete`): eagerly on NumPy, eager
+torch/TF and concrete JAX arrays; skipped while tracing/compiling.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Iterable
+
+from . import _ops
+
+__all__ = [
+    "check_reduction",
+    "check_floating",
+    "check_integer",
+    "check_broadcastable",
+    "check_same_shape",
+    "check_class_targets",
+    "check_probabilities",
+    "check_weight",
+    "shape_of",
+    "numel",
+    "dtype_name",
+]
+
+
+def shape_of(x: Any) -> tuple:
+    return tuple(int(d) if d is not None else None for d in x.shape)
+
+
+def numel(x: Any) -> int | None:
+    """Number of elements (``None`` when a dimension is unknown at trace time); torch's
+    ``Tensor.size`` is a method, so the Array API ``size`` attribute is not used."""
+    n = 1
+    for d in shape_of(x):
+        if d is None:
+            return None
+        n *= d
+    return n
+
+
+def dtype_name(x: Any) -> str:
+    d = getattr(x, "dtype", None)
+    name = getattr(d, "name", None)
+    return name if isinstance(name, str) else str(d).replace("torch.", "").replace("<dtype: '", "").rstrip("'>")
+
+
+def check_reduction(fn: str, reduction: Any, allowed: Iterable[str]) -> None:
+    allowed = tuple(allowed)
+    if reduction not in allowed:
+        raise ValueError(
+            f"{fn}: argument 'reduction' must be one of {', '.join(repr(a) for a in allowed)}; "
+            f"got {reduction!r}"
+        )
+
+
+def check_floating(xp, fn: str, name: str, x: Any) -> None:
+    if not xp.isdtype(x.dtype, "real floating"):
+        raise TypeError(
+            f"{fn}: argument '{name}' must be a real floating-point array (float16/bfloat16/"
+            f"float32/float64); got dtype {dtype_name(x)} with shape {shape_of(x)}"
+        )
+
+
+def check_integer(xp, fn: str, name: str, x: Any, what: str = "class indices") -> None:
+    if not xp.isdtype(x.dtype, "integral"):
+        raise TypeError(
+            f"{fn}: argument '{name}' holds {what} and must be an integer array; got dtype "
+            f"{dtype_name(x)} with shape {shape_of(x)} (for probability targets pass an array "
+            f"of the input's shape)"
+        )
+
+
+def _broadcast_shape(a: tuple, b: tuple) -> tuple | None:
+    out = []
+    for i in range(1, max(len(a), len(b)) + 1):
+        da = a[-i] if i <= len(a) else 1
+        db = b[-i] if i <= len(b) else 1
+        if da == db or db == 1:
+            out.append(da)
+        elif da == 1:
+            out.append(db)
+        else:
+            return None
+    return tuple(reversed(out))
+
+
+def check_broadcastable(fn: str, a_name: str, a: Any, b_name: str, b: Any, warn: bool = True) -> tuple:
+    """Elementwise losses: the shapes must broadcast. Like torch, warn when they differ."""
+    sa, sb = shape_of(a), shape_of(b)
+    if sa == sb:
+        return sa
+    out = _broadcast_shape(sa, sb)
+    if out is None:
+        raise ValueError(
+            f"{fn}: argument '{b_name}' must have the shape of '{a_name}' {sa} (or broadcast "
+            f"to it); got {sb}"
+        )
+    if warn:
+        warnings.warn(
+            f"{fn}: using a '{b_name}' of shape {sb} that differs from '{a_name}' {sa}; they "
+            f"broadcast to {out}, which is likely not what you meant",
+            UserWarning,
+            stacklevel=4,
+        )
+    return out
+
+
+def check_same_shape(fn: str, a_name: str, a: Any, b_name: str, b: Any) -> None:
+    if shape_of(a) != shape_of(b):
+        raise ValueError(
+            f"{fn}: argument '{b_name}' must have the same shape as '{a_name}' {shape_of(a)}; "
+            f"got {shape_of(b)}"
+        )
+
+
+def check_class_targets(
+    xp, fn: str, input: Any, target: Any, class_axis: int, ignore_index: int | None = None
+) -> bool:
+    """Integer class-index targets: shape = input's shape without the class axis; values in
+    ``[0, C)`` (or ``ignore_index``) when concrete.
+
+    Returns whether some target may equal ``ignore_index`` (always ``True`` when the values
+    cannot be read, e.g. under ``jit``), so callers can skip the masking work otherwise."""
+    check_integer(xp, fn, "target", target)
+    in_shape = shape_of(input)
+    expected = in_shape[:class_axis] + in_shape[class_axis + 1 :]
+    if shape_of(target) != expected:
+        raise ValueError(
+            f"{fn}: Expected target size {expected} (input {in_shape} without its class "
+            f"dimension {class_axis}) for class-index targets; got {shape_of(target)}"
+        )
+    n_classes = in_shape[class_axis]
+    if n_classes is None or not _ops.is_concrete(xp, target):
+        return ignore_index is not None
+    if numel(target) == 0:
+        return False
+    lo, hi = int(xp.min(target)), int(xp.max(target))
+    if lo >= 0 and hi < n_classes:
+        # all valid; an ignore_index inside [0, C) may still be present
+        return ignore_index is not None and 0 <= ignore_index < n_classes
+    valid = (target >= 0) & (target < n_classes)
+    if ignore_index is not None:
+        valid = valid | (target == ignore_index)
+    if not bool(xp.all(valid)):
+        raise ValueError(
+            f"{fn}: argument 'target' must hold class indices in [0, {n_classes})"
+            + (f" or ignore_index={ignore_index}" if ignore_index is not None else "")
+            + f"; got a value out of range (e.g. {_sample_bad(xp, target, valid)})"
+        )
+    return True
+
+
+def _sample_bad(xp, target, valid):
+    try:
+        flat_t = xp.reshape(target, (-1,))
+        flat_v = xp.reshape(valid, (-1,))
+        i = int(xp.argmax(xp.astype(~flat_v, xp.int32)))
+        return int(flat_t[i])
+    except Exception:  # pragma: no cover - namespaces without integer indexing
+        return f"a value in [{int(xp.min(target))}, {int(xp.max(target))}]"
+
+
+def check_probabilities(xp, fn: str, name: str, x: Any) -> None:
+    """Values in [0, 1] (when concrete): torch's ``binary_cross_entropy`` contract."""
+    if not _ops.is_concrete(xp, x) or numel(x) == 0:
+        return
+    ok = (x >= 0) & (x <= 1)
+    if not bool(xp.all(ok)):
+        lo, hi = float(xp.min(x)), float(xp.max(x))
+        raise ValueError(
+            f"{fn}: argument '{name}' must hold probabilities in [0, 1]; got values in "
+            f"[{lo:.6g}, {hi:.6g}] (pass logits to the *_with_logits / from_logits variant)"
+        )
+
+
+def check_weight(fn: str, name: str, weight: Any, n: int | None, what: str = "class") -> None:
+    if weight is None:
+        return
+    s = shape_of(weight)
+    if len(s) != 1 or (n is not None and s[0] != n):
+        raise ValueError(
+            f"{fn}: argument '{name}' must be a 1-D array with one entry per {what} "
+            f"(shape ({n},)); got shape {s}"
+        )

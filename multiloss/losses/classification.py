@@ -1,0 +1,311 @@
+"""Classification losses, canonical form (``input``/y_pred first, torch names and defaults).
+
+Logits paths go through ``log_softmax``/``log_sigmoid`` (never ``log(softmax)``), so logits
+of any finite size give finite values and gradients. Probability paths clamp ``log`` at
+-100 as ``torch.nn.functional.binary_cross_entropy`` does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import _ops
+from .._namespace import array_namespace
+from .._reduction import TORCH_REDUCTIONS, reduce, weighted_mean
+from .._validation import (
+    check_class_targets,
+    check_floating,
+    check_probabilities,
+    check_reduction,
+    check_same_shape,
+    check_weight,
+    numel,
+)
+from ._common import along_axis, as_float_like, class_axis, elementwise_inputs
+
+__all__ = [
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "nll_loss",
+    "hinge",
+    "log_loss",
+    "focal_loss",
+    "sce_loss",
+]
+
+
+# ----------------------------------------------------------------------------- binary
+
+
+def _bce_elementwise(xp, p, t):
+    # torch clamps each log at -100 (aten binary_cross_entropy); clamped_log has a 0, not
+    # nan, gradient at p == 0 / p == 1.
+    return -(t * _ops.clamped_log(xp, p) + (1 - t) * _ops.clamped_log(xp, 1 - p))
+
+
+def _bce_logits_elementwise(xp, x, t, pos_weight=None):
+    # torch: (1 - t) * x + (1 + (pw - 1) t) * softplus(-x); log_sigmoid(x) = -softplus(-x)
+    if pos_weight is None:
+        return (1 - t) * x - _ops.log_sigmoid(xp, x)
+    return (1 - t) * x - (1 + (pos_weight - 1) * t) * _ops.log_sigmoid(xp, x)
+
+
+def _binary_inputs(fn, input, target, reduction, *extra):
+    xp, target = elementwise_inputs(fn, input, target, reduction, *extra, warn_broadcast=False)
+    # torch raises for a target size different from the input size in the BCE family
+    check_same_shape(fn, "input", input, "target", target)
+    return xp, target
+
+
+def binary_cross_entropy(
+    input: Any, target: Any, weight: Any = None, reduction: str = "mean"
+) -> Any:
+    r"""Binary cross-entropy on probabilities:
+    :math:`\ell_i = -w_i [y_i \log x_i + (1 - y_i) \log(1 - x_i)]`, each log clamped at -100.
+
+    Shapes: ``input`` probabilities in [0, 1], any shape; ``target`` the same shape, values in
+    [0, 1] (soft labels allowed); ``weight`` broadcastable to the input, a rescaling only:
+    ``mean`` is the plain mean of the weighted elements.
+    torch: ``F.binary_cross_entropy`` / ``nn.BCELoss``; keras: ``binary_crossentropy`` /
+    ``BinaryCrossentropy`` clip probabilities to [1e-7, 1 - 1e-7] instead (the keras adapter
+    does that); optax: none for probabilities.
+    """
+    fn = "binary_cross_entropy"
+    xp, target = _binary_inputs(fn, input, target, reduction, weight)
+    check_probabilities(xp, fn, "input", input)
+    loss = _bce_elementwise(xp, input, target)
+    if weight is not None:
+        loss = loss * weight
+    return reduce(xp, loss, reduction, fn)
+
+
+def binary_cross_entropy_with_logits(
+    input: Any,
+    target: Any,
+    weight: Any = None,
+    reduction: str = "mean",
+    pos_weight: Any = None,
+) -> Any:
+    r"""Binary cross-entropy on logits:
+    :math:`\ell_i = -w_i [p\, y_i \log\sigma(x_i) + (1 - y_i) \log(1 - \sigma(x_i))]`,
+    computed as :math:`(1 - y)x - (1 + (p - 1)y)\log\sigma(x)` (finite for any logit).
+
+    Shapes: ``input`` logits, any shape; ``target`` the same shape in [0, 1]; ``weight``
+    broadcastable to the input; ``pos_weight`` broadcastable along the last (class) axis.
+    torch: ``F.binary_cross_entropy_with_logits`` / ``nn.BCEWithLogitsLoss``; keras:
+    ``binary_crossentropy(from_logits=True)``; optax: ``sigmoid_binary_cross_entropy``.
+    """
+    fn = "binary_cross_entropy_with_logits"
+    xp, target = _binary_inputs(fn, input, target, reduction, weight, pos_weight)
+    loss = _bce_logits_elementwise(xp, input, target, pos_weight)
+    if weight is not None:
+        loss = loss * weight
+    return reduce(xp, loss, reduction, fn)
+
+
+def hinge(input: Any, target: Any, reduction: str = "mean") -> Any:
+    r"""Hinge: :math:`\ell_i = \max(1 - y_i x_i, 0)`, labels in {-1, 1}; labels that are all
+    in {0, 1} are first mapped to {-1, 1} (keras ``convert_binary_labels_to_hinge``).
+
+    Shapes: ``input`` scores, ``target`` the same shape.
+    keras: ``hinge`` / ``Hinge`` (mean over the last axis); optax: ``hinge_loss`` (labels in
+    {-1, 1}, unreduced); torch: none (``HingeEmbeddingLoss`` is a different loss).
+    """
+    fn = "hinge"
+    xp, target = elementwise_inputs(fn, input, target, reduction)
+    is_binary = xp.all((target == 0) | (target == 1))
+    target = xp.where(is_binary, 2 * target - 1, target)
+    return reduce(xp, xp.maximum(1 - target * input, xp.zeros_like(input)), reduction, fn)
+
+
+def log_loss(input: Any, target: Any, reduction: str = "mean", epsilon: float = 1e-7) -> Any:
+    r"""Log loss on probabilities with an additive epsilon:
+    :math:`\ell_i = -y_i \log(x_i + \epsilon) - (1 - y_i)\log(1 - x_i + \epsilon)`.
+
+    Shapes: ``input`` probabilities, ``target`` the same shape.
+    TensorFlow: ``tf.compat.v1.losses.log_loss`` (epsilon=1e-7); torch, keras 3, optax: none.
+    """
+    fn = "log_loss"
+    xp, target = _binary_inputs(fn, input, target, reduction)
+    check_probabilities(xp, fn, "input", input)
+    loss = -target * xp.log(input + epsilon) - (1 - target) * xp.log(1 - input + epsilon)
+    return reduce(xp, loss, reduction, fn)
+
+
+def focal_loss(
+    input: Any,
+    target: Any,
+    alpha: float | None = 0.75,
+    gamma: float = 2.0,
+    from_logits: bool = False,
+    reduction: str = "mean",
+) -> Any:
+    r"""Binary focal loss (Lin et al. 2017):
+    :math:`\ell_i = \alpha_t (1 - p_t)^\gamma \, \mathrm{BCE}(p_i, y_i)` with
+    :math:`p_t = p y + (1 - p)(1 - y)`, :math:`\alpha_t = \alpha y + (1 - \alpha)(1 - y)`
+    (``alpha=None`` drops the factor).
+
+    ``input`` holds probabilities (default; BCE with torch's -100 log clamp) or logits
+    (``from_logits=True``; BCE via ``log_sigmoid``). ``target`` the same shape, in [0, 1].
+    Defaults are the seed's (``alpha=0.75, gamma=2``); with ``gamma=0, alpha=None`` it is BCE.
+    optax: ``sigmoid_focal_loss(logits, labels, alpha, gamma)`` (logits, unreduced);
+    torchvision: ``ops.sigmoid_focal_loss`` (alpha=0.25); keras: ``BinaryFocalCrossentropy``
+    (applies alpha only with ``apply_class_balancing``).
+    """
+    fn = "focal_loss"
+    xp, target = _binary_inputs(fn, input, target, reduction)
+    if gamma < 0:
+        raise ValueError(f"{fn}: argument 'gamma' must be >= 0; got {gamma!r}")
+    if alpha is not None and not 0 <= alpha <= 1:
+        raise ValueError(f"{fn}: argument 'alpha' must be in [0, 1] or None; got {alpha!r}")
+    if from_logits:
+        ce = _bce_logits_elementwise(xp, input, target)
+        p = _ops.sigmoid(xp, input)
+    else:
+        check_probabilities(xp, fn, "input", input)
+        ce = _bce_elementwise(xp, input, target)
+        p = input
+    p_t = p * target + (1 - p) * (1 - target)
+    loss = ce * (1 - p_t) ** gamma if gamma != 0 else ce
+    if alpha is not None:
+        loss = (alpha * target + (1 - alpha) * (1 - target)) * loss
+    return reduce(xp, loss, reduction, fn)
+
+
+# ----------------------------------------------------------------------------- multiclass
+
+
+def _nll(fn, xp, logp, target, weight, ignore_index, reduction, label_smoothing, cd):
+    """NLL of log-probabilities ``logp`` (class axis ``cd``) with class-index or probability
+    targets: the one body behind ``nll_loss`` and ``cross_entropy`` (torch semantics)."""
+    n_classes = logp.shape[cd]
+    check_weight(fn, "weight", weight, n_classes)
+    w_b = None if weight is None else along_axis(xp, as_float_like(xp, weight, logp), logp.ndim, cd)
+
+    if xp.isdtype(target.dtype, "real floating"):
+        # probability targets (torch: cross_entropy_loss_prob_target): mean divides by the
+        # number of samples N*d1*..., never by the weights; ignore_index does not apply.
+        check_same_shape(fn, "input", logp, "target", target)
+        t = as_float_like(xp, target, logp)
+        if label_smoothing > 0:
+            t = t * (1 - label_smoothing) + label_smoothing / n_classes
+        prod = logp * t if w_b is None else logp * t * w_b
+        if reduction == "none":
+            return -xp.sum(prod, axis=cd)
+        total = -xp.sum(prod)
+        return total if reduction == "sum" else total / (numel(logp) // n_classes)
+
+    any_ignored = check_class_targets(xp, fn, logp, target, cd, ignore_index)
+    if not any_ignored and weight is None and label_smoothing == 0:
+        # fast path (eager, all targets valid): the plain gather
+        nll = -_ops.pick(xp, logp, target, axis=cd)
+        return reduce(xp, nll, reduction, fn)
+
+    ignored = target == ignore_index
+    safe_t = xp.where(ignored, xp.zeros_like(target), target)
+    picked = _ops.pick(xp, logp, safe_t, axis=cd)
+    if weight is None:
+        w_t = xp.astype(~ignored, logp.dtype)
+    else:
+        w = as_float_like(xp, weight, logp)
+        w_t = xp.reshape(xp.take(w, xp.reshape(safe_t, (-1,)), axis=0), safe_t.shape)
+        w_t = xp.where(ignored, xp.zeros_like(w_t), w_t)
+    loss = -picked * w_t
+    if label_smoothing > 0:
+        # torch cross_entropy_loss_label_smoothing: smooth term -sum_c w_c logp_c, zeroed
+        # where ignored; the mean uses the same denominator as the NLL term
+        smooth = -xp.sum(logp if w_b is None else logp * w_b, axis=cd)
+        smooth = xp.where(ignored, xp.zeros_like(smooth), smooth)
+        loss = (1 - label_smoothing) * loss + (label_smoothing / n_classes) * smooth
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return xp.sum(loss)
+    return weighted_mean(xp, loss, w_t)
+
+
+def _class_inputs(fn, input, target, reduction, weight, label_smoothing=0.0):
+    xp = array_namespace(input, target, weight, fn=fn)
+    check_reduction(fn, reduction, TORCH_REDUCTIONS)
+    check_floating(xp, fn, "input", input)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{fn}: argument 'label_smoothing' must be in [0, 1]; got {label_smoothing!r}")
+    if input.ndim == 0:
+        raise ValueError(f"{fn}: argument 'input' must have a class dimension, (C,) or (N, C, ...); got a 0-d array")
+    return xp, class_axis(input)
+
+
+def cross_entropy(
+    input: Any,
+    target: Any,
+    weight: Any = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Any:
+    r"""Softmax cross-entropy of logits (torch semantics, class axis 1).
+
+    Class-index targets: :math:`\ell_n = -w_{y_n} \log\mathrm{softmax}(x_n)_{y_n}`, ignored where
+    ``y_n == ignore_index``; ``mean`` = :math:`\sum_n \ell_n / \sum_n w_{y_n}` over non-ignored
+    samples. With ``label_smoothing`` ε: :math:`(1-ε)\ell_n + \tfrac{ε}{C}\sum_c -w_c \log p_{n,c}`.
+    Probability targets (float, input's shape): :math:`\ell_n = -\sum_c w_c y_{n,c}' \log p_{n,c}`
+    with :math:`y' = (1-ε)y + ε/C`; ``mean`` divides by the number of samples.
+
+    Shapes: ``input`` ``(N, C)``, ``(N, C, d1, ...)`` or ``(C,)``; ``target`` ``(N)``/
+    ``(N, d1, ...)``/``()`` integers in ``[0, C)``, or probabilities of ``input``'s shape;
+    ``weight`` ``(C,)``.
+    torch: ``F.cross_entropy`` / ``nn.CrossEntropyLoss``; keras:
+    ``(Sparse)CategoricalCrossentropy(from_logits=True)`` (class axis last); optax:
+    ``softmax_cross_entropy(_with_integer_labels)`` (unreduced, axis -1).
+    """
+    fn = "cross_entropy"
+    xp, cd = _class_inputs(fn, input, target, reduction, weight, label_smoothing)
+    logp = _ops.log_softmax(xp, input, axis=cd)
+    return _nll(fn, xp, logp, target, weight, ignore_index, reduction, label_smoothing, cd)
+
+
+def nll_loss(
+    input: Any, target: Any, weight: Any = None, ignore_index: int = -100, reduction: str = "mean"
+) -> Any:
+    r"""Negative log-likelihood of log-probabilities:
+    :math:`\ell_n = -w_{y_n} x_{n, y_n}`, ignored where ``y_n == ignore_index``; ``mean`` divides
+    by :math:`\sum_n w_{y_n}` over non-ignored samples.
+
+    Shapes as :func:`cross_entropy` (``input`` holds log-probabilities). Beyond torch,
+    ``target`` may also hold probabilities of ``input``'s shape:
+    :math:`\ell_n = -\sum_c w_c y_{n,c} x_{n,c}` (mean over samples).
+    torch: ``F.nll_loss`` / ``nn.NLLLoss``.
+    """
+    fn = "nll_loss"
+    xp, cd = _class_inputs(fn, input, target, reduction, weight)
+    return _nll(fn, xp, input, target, weight, ignore_index, reduction, 0.0, cd)
+
+
+def sce_loss(
+    input: Any, target: Any, alpha: float = 0.1, beta: float = 1.0, reduction: str = "mean"
+) -> Any:
+    r"""Symmetric cross-entropy (Wang et al., ICCV 2019) on logits:
+    :math:`\ell_n = \alpha\,\mathrm{CE}(y_n, p_n) + \beta\,\mathrm{RCE}`, with
+    :math:`\mathrm{RCE} = -\sum_c \mathrm{clip}(p_{n,c}, 10^{-7}, 1) \log \mathrm{clip}(y_{n,c}, 10^{-4}, 1)`,
+    :math:`p = \mathrm{softmax}(x)` along the class axis (torch's, 1).
+
+    Shapes: ``input`` logits ``(N, C, ...)``/``(C,)``; ``target`` class indices ``(N, ...)`` or
+    probabilities of ``input``'s shape. Defaults follow the paper's CIFAR-10 setting.
+    torch, keras, optax: none.
+    """
+    fn = "sce_loss"
+    xp, cd = _class_inputs(fn, input, target, reduction, None)
+    n_classes = input.shape[cd]
+    logp = _ops.log_softmax(xp, input, axis=cd)
+    if xp.isdtype(target.dtype, "real floating"):
+        check_same_shape(fn, "input", input, "target", target)
+        q = as_float_like(xp, target, input)
+        ce = -xp.sum(q * logp, axis=cd)
+    else:
+        check_class_targets(xp, fn, input, target, cd)
+        q = _ops.one_hot(xp, target, n_classes, dtype=input.dtype, axis=cd)
+        ce = -_ops.pick(xp, logp, target, axis=cd)
+    p = xp.clip(xp.exp(logp), 1e-7, 1.0)
+    rce = -xp.sum(p * xp.log(xp.clip(q, 1e-4, 1.0)), axis=cd)
+    return reduce(xp, alpha * ce + beta * rce, reduction, fn)

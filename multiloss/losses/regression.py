@@ -1,0 +1,138 @@
+"""Regression losses, canonical form (``input``/y_pred first, torch names and defaults)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._reduction import reduce
+from .._validation import check_same_shape
+from ._common import elementwise_inputs
+
+__all__ = [
+    "mse_loss",
+    "l1_loss",
+    "smooth_l1_loss",
+    "huber_loss",
+    "mean_absolute_percentage_error",
+    "cosine_similarity",
+]
+
+
+def _weighted(xp, fn, input, weight):
+    if weight is not None:
+        check_same_shape(fn, "input", input, "weight", weight)
+    return weight
+
+
+def mse_loss(input: Any, target: Any, reduction: str = "mean", weight: Any = None) -> Any:
+    r"""Mean squared error: :math:`\ell_i = w_i (x_i - y_i)^2`, then ``reduction``.
+
+    Shapes: ``input`` any shape, ``target`` the same (broadcasting is allowed and warned
+    about, like torch); ``weight`` (optional) the input's shape. ``mean`` divides by
+    ``sum(weight)`` when weighted (``torch.nn.functional.mse_loss(weight=)``).
+
+    torch: ``F.mse_loss`` / ``nn.MSELoss``; keras: ``mean_squared_error`` / ``MeanSquaredError``
+    (mean over the last axis); optax: ``squared_error`` (unreduced), ``l2_loss`` = ½·squared_error.
+    """
+    fn = "mse_loss"
+    xp, target = elementwise_inputs(fn, input, target, reduction, weight)
+    d = input - target
+    return reduce(xp, d * d, reduction, fn, _weighted(xp, fn, input, weight))
+
+
+def l1_loss(input: Any, target: Any, reduction: str = "mean", weight: Any = None) -> Any:
+    r"""Mean absolute error: :math:`\ell_i = w_i |x_i - y_i|`, then ``reduction``.
+
+    Shapes and weighting as :func:`mse_loss`.
+    torch: ``F.l1_loss`` / ``nn.L1Loss``; keras: ``mean_absolute_error`` / ``MeanAbsoluteError``;
+    optax: ``l1_loss`` (recent versions, unreduced).
+    """
+    fn = "l1_loss"
+    xp, target = elementwise_inputs(fn, input, target, reduction, weight)
+    return reduce(xp, xp.abs(input - target), reduction, fn, _weighted(xp, fn, input, weight))
+
+
+def _huber_elementwise(xp, d, delta):
+    a = xp.abs(d)
+    return xp.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
+
+
+def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float = 1.0) -> Any:
+    r"""Smooth L1: :math:`\ell_i = 0.5 d_i^2/\beta` if :math:`|d_i| < \beta` else
+    :math:`|d_i| - 0.5\beta`, with :math:`d = x - y`; ``beta=0`` is exactly L1.
+
+    Equals ``huber_loss(delta=beta) / beta``. Shapes as :func:`mse_loss`.
+    torch: ``F.smooth_l1_loss`` / ``nn.SmoothL1Loss``.
+    """
+    fn = "smooth_l1_loss"
+    xp, target = elementwise_inputs(fn, input, target, reduction)
+    if beta < 0:
+        raise ValueError(f"{fn}: argument 'beta' must be >= 0; got {beta!r}")
+    d = input - target
+    if beta == 0:
+        loss = xp.abs(d)
+    else:
+        a = xp.abs(d)
+        loss = xp.where(a < beta, (0.5 / beta) * d * d, a - 0.5 * beta)
+    return reduce(xp, loss, reduction, fn)
+
+
+def huber_loss(
+    input: Any, target: Any, reduction: str = "mean", delta: float = 1.0, weight: Any = None
+) -> Any:
+    r"""Huber: :math:`\ell_i = 0.5 d_i^2` if :math:`|d_i| < \delta` else
+    :math:`\delta(|d_i| - 0.5\delta)`, with :math:`d = x - y`.
+
+    ``weight`` (input's shape) multiplies elementwise and, as in torch, ``mean`` stays the
+    plain mean of the weighted elements. Shapes as :func:`mse_loss`.
+    torch: ``F.huber_loss`` / ``nn.HuberLoss``; keras: ``huber`` / ``Huber`` (mean over the last
+    axis); optax: ``huber_loss`` (unreduced).
+    """
+    fn = "huber_loss"
+    xp, target = elementwise_inputs(fn, input, target, reduction, weight)
+    if not delta > 0:
+        raise ValueError(f"{fn}: argument 'delta' must be > 0; got {delta!r}")
+    loss = _huber_elementwise(xp, input - target, delta)
+    if weight is not None:
+        check_same_shape(fn, "input", input, "weight", weight)
+        loss = loss * weight
+    return reduce(xp, loss, reduction, fn)
+
+
+def mean_absolute_percentage_error(
+    input: Any, target: Any, reduction: str = "mean", epsilon: float = 1e-7
+) -> Any:
+    r"""MAPE: :math:`\ell_i = 100\,|y_i - x_i| / \max(|y_i|, \epsilon)`.
+
+    ``epsilon`` is keras's ``backend.epsilon()`` (1e-7). Shapes as :func:`mse_loss`.
+    keras: ``mean_absolute_percentage_error`` / ``MeanAbsolutePercentageError`` (mean over the
+    last axis); torch, optax: none.
+    """
+    fn = "mean_absolute_percentage_error"
+    xp, target = elementwise_inputs(fn, input, target, reduction)
+    denom = xp.maximum(xp.abs(target), xp.full_like(target, epsilon))
+    return reduce(xp, 100.0 * xp.abs(target - input) / denom, reduction, fn)
+
+
+def cosine_similarity(
+    input: Any, target: Any, axis: int = -1, reduction: str = "mean", epsilon: float = 1e-12
+) -> Any:
+    r"""Cosine similarity *as a loss* (negative, so minimising aligns the vectors):
+    :math:`\ell = -\sum_k \hat x_k \hat y_k` along ``axis``, with
+    :math:`\hat v = v / \sqrt{\max(\sum v^2, \epsilon)}` (keras ``l2_normalize``).
+
+    Shapes: ``input`` and ``target`` the same shape ``(..., D)``; the loss has that shape
+    without ``axis``; then ``reduction``. Values in [-1, 1].
+    keras: ``cosine_similarity`` / ``CosineSimilarity`` (also negative); optax:
+    ``cosine_similarity`` is the positive similarity and ``cosine_distance = 1 - similarity``;
+    torch: ``F.cosine_similarity`` is the positive similarity (eps on the norm product).
+    """
+    fn = "cosine_similarity"
+    xp, target = elementwise_inputs(fn, input, target, reduction, warn_broadcast=False)
+    check_same_shape(fn, "input", input, "target", target)
+
+    def normalize(v):
+        sq = xp.sum(v * v, axis=axis, keepdims=True)
+        return v / xp.sqrt(xp.maximum(sq, xp.full_like(sq, epsilon)))
+
+    return reduce(xp, -xp.sum(normalize(input) * normalize(target), axis=axis), reduction, fn)
