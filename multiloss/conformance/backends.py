@@ -1,0 +1,174 @@
+"""Backends the conformance runner can evaluate on: convert NumPy inputs, compute a value and
+its gradient w.r.t. the prediction, bring both back as float64 NumPy.
+
+Frameworks are imported only when a backend is *used*; ``available()`` reports an import
+failure as the first line of its error instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Callable
+
+import numpy as np
+
+__all__ = ["Backend", "BACKENDS", "get_backend", "available_backends"]
+
+
+class Backend:
+    name = ""
+    module = ""  # the framework import that makes it available
+    dtypes: tuple[str, ...] = ("float64", "float32")
+    has_grad = True
+
+    def available(self) -> tuple[bool, str]:
+        try:
+            importlib.import_module(self.module)
+        except Exception as exc:  # ImportError, or a framework failing at import
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            return False, f"{type(exc).__name__}: {first}"
+        return True, ""
+
+    def setup(self) -> None:
+        """Once per process before use (e.g. enable float64 in JAX)."""
+
+    def asarray(self, x: np.ndarray, dtype: str) -> Any:
+        raise NotImplementedError
+
+    def to_numpy(self, x: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    def value_and_grad(self, call: Callable[..., Any], pred: Any, others: list) -> tuple[np.ndarray, np.ndarray | None]:
+        raise NotImplementedError
+
+    def convert(self, x: Any, dtype: str) -> Any:
+        """Float arrays to ``dtype``, integer arrays kept integer, other values untouched."""
+        if isinstance(x, np.ndarray):
+            if np.issubdtype(x.dtype, np.integer):
+                return self.asarray(x, "int64")
+            return self.asarray(x, dtype)
+        return x
+
+
+class NumpyBackend(Backend):
+    name = "numpy"
+    module = "numpy"
+    dtypes = ("float64", "float32", "float16")
+    has_grad = False
+
+    def asarray(self, x, dtype):
+        return np.asarray(x, dtype=dtype)
+
+    def to_numpy(self, x):
+        return np.asarray(x, dtype=np.float64)
+
+    def value_and_grad(self, call, pred, others):
+        return self.to_numpy(call(pred, *others)), None
+
+
+class ArrayApiStrictBackend(NumpyBackend):
+    name = "array_api_strict"
+    module = "array_api_strict"
+    dtypes = ("float64", "float32")
+
+    def asarray(self, x, dtype):
+        import array_api_strict as xps
+
+        return xps.asarray(np.asarray(x), dtype=getattr(xps, dtype))
+
+    def to_numpy(self, x):
+        return np.asarray(np.from_dlpack(x), dtype=np.float64)
+
+
+class TorchBackend(Backend):
+    name = "torch"
+    module = "torch"
+    dtypes = ("float64", "float32", "float16", "bfloat16")
+
+    def asarray(self, x, dtype):
+        import torch
+
+        return torch.as_tensor(np.ascontiguousarray(x)).to(getattr(torch, dtype))
+
+    def to_numpy(self, x):
+        import torch
+
+        return x.detach().to(torch.float64).cpu().numpy()
+
+    def value_and_grad(self, call, pred, others):
+        import torch
+
+        p = pred.detach().clone().requires_grad_(True)
+        out = call(p, *others)
+        (g,) = torch.autograd.grad(out.sum(), p, allow_unused=True)
+        return self.to_numpy(out), None if g is None else self.to_numpy(g)
+
+
+class JaxBackend(Backend):
+    name = "jax"
+    module = "jax"
+    dtypes = ("float64", "float32", "float16", "bfloat16")
+
+    def setup(self):
+        import jax
+
+        jax.config.update("jax_enable_x64", True)
+
+    def asarray(self, x, dtype):
+        import jax.numpy as jnp
+
+        return jnp.asarray(x, dtype=getattr(jnp, dtype))
+
+    def to_numpy(self, x):
+        return np.asarray(x).astype(np.float64)
+
+    def value_and_grad(self, call, pred, others):
+        import jax
+        import jax.numpy as jnp
+
+        out = call(pred, *others)
+        g = jax.grad(lambda p: jnp.sum(call(p, *others)))(pred)
+        return self.to_numpy(out), self.to_numpy(g)
+
+
+class TensorflowBackend(Backend):
+    name = "tensorflow"
+    module = "tensorflow"
+    dtypes = ("float64", "float32", "float16", "bfloat16")
+
+    def asarray(self, x, dtype):
+        import tensorflow as tf
+
+        return tf.constant(np.asarray(x), dtype=getattr(tf, dtype))
+
+    def to_numpy(self, x):
+        import tensorflow as tf
+
+        return tf.cast(x, tf.float64).numpy()
+
+    def value_and_grad(self, call, pred, others):
+        import tensorflow as tf
+
+        p = tf.identity(pred)
+        with tf.GradientTape() as tape:
+            tape.watch(p)
+            out = call(p, *others)
+            s = tf.reduce_sum(out)
+        g = tape.gradient(s, p)
+        return self.to_numpy(out), None if g is None else self.to_numpy(g)
+
+
+BACKENDS: dict[str, Backend] = {
+    b.name: b
+    for b in (NumpyBackend(), ArrayApiStrictBackend(), TorchBackend(), JaxBackend(), TensorflowBackend())
+}
+
+
+def get_backend(name: str) -> Backend:
+    if name not in BACKENDS:
+        raise ValueError(f"unknown backend {name!r}; available: {', '.join(BACKENDS)}")
+    return BACKENDS[name]
+
+
+def available_backends() -> dict[str, tuple[bool, str]]:
+    return {name: b.available() for name, b in BACKENDS.items()}
