@@ -136,11 +136,13 @@ def check_class_targets(
             f"dimension {class_axis}) for class-index targets; got {shape_of(target)}"
         )
     n_classes = in_shape[class_axis]
-    if n_classes is None or not _ops.is_concrete(xp, target):
+    if n_classes is None or numel(target) == 0 or not _ops.is_concrete(xp, target):
         return ignore_index is not None
-    if numel(target) == 0:
-        return False
-    lo, hi = int(xp.min(target)), int(xp.max(target))
+    lo, hi = xp.min(target), xp.max(target)
+    # under jax.jit a closed-over concrete array still yields traced reductions
+    if not _ops.is_concrete(xp, lo):
+        return ignore_index is not None
+    lo, hi = int(lo), int(hi)
     if lo >= 0 and hi < n_classes:
         # all valid; an ignore_index inside [0, C) may still be present
         return ignore_index is not None and 0 <= ignore_index < n_classes
@@ -168,10 +170,12 @@ def _sample_bad(xp, target, valid):
 
 def check_probabilities(xp, fn: str, name: str, x: Any) -> None:
     """Values in [0, 1] (when concrete): torch's ``binary_cross_entropy`` contract."""
-    if not _ops.is_concrete(xp, x) or numel(x) == 0:
+    if numel(x) == 0 or not _ops.is_concrete(xp, x):
         return
-    ok = (x >= 0) & (x <= 1)
-    if not bool(xp.all(ok)):
+    all_ok = xp.all((x >= 0) & (x <= 1))
+    if not _ops.is_concrete(xp, all_ok):  # traced (see check_class_targets)
+        return
+    if not bool(all_ok):
         lo, hi = float(xp.min(x)), float(xp.max(x))
         raise ValueError(
             f"{fn}: argument '{name}' must hold probabilities in [0, 1]; got values in "

@@ -126,8 +126,11 @@ class JaxBackend(Backend):
         import jax
         import jax.numpy as jnp
 
-        out = call(pred, *others)
-        g = jax.grad(lambda p: jnp.sum(call(p, *others)))(pred)
+        def total(p):
+            out = call(p, *others)
+            return jnp.sum(out), out
+
+        (_, out), g = jax.jit(jax.value_and_grad(total, has_aux=True))(pred)
         return self.to_numpy(out), self.to_numpy(g)
 
 

@@ -63,7 +63,8 @@ class Case:
 
     @property
     def id(self) -> str:
-        return f"{self.loss}[{self.label}]" if self.label else self.loss
+        """Unique per case: ``loss[domain]`` or ``loss[domain,options]``."""
+        return f"{self.loss}[{self.domain},{self.label}]" if self.label else f"{self.loss}[{self.domain}]"
 
 
 @dataclass(frozen=True)
@@ -94,4 +95,5 @@ class NativeCase:
 
     @property
     def id(self) -> str:
+        """``name[options]``: give each NativeCase of one entry a distinct ``label``."""
         return f"{self.name}[{self.label}]" if self.label else self.name

@@ -1,0 +1,254 @@
+"""``multiloss list | check | bench`` (also ``python -m multiloss``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import warnings
+from collections import defaultdict
+from typing import Iterable, Sequence
+
+__all__ = ["main"]
+
+KINDS = ("value", "grad")
+
+
+# ----------------------------------------------------------------------------- list
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from .catalogue import CATALOGUE
+
+    header = ("loss", "family", "torch", "keras", "optax")
+    rows = [(e.name, e.family, e.torch, e.keras, e.optax) for e in CATALOGUE]
+    _print_table(header, rows, title="multiloss catalogue (canonical name, y_pred first)")
+    return 0
+
+
+# ----------------------------------------------------------------------------- check
+
+
+def _select_backends(requested: Sequence[str] | None) -> tuple[list[str], dict[str, str]]:
+    from .conformance.backends import BACKENDS
+
+    unknown = [b for b in requested or () if b not in BACKENDS]
+    if unknown:
+        raise SystemExit(
+            f"multiloss check: unknown backend(s) {', '.join(map(repr, unknown))}; "
+            f"available: {', '.join(BACKENDS)}"
+        )
+    names = list(requested) if requested else list(BACKENDS)
+    ready, unavailable = [], {}
+    for name in names:
+        ok, why = BACKENDS[name].available()
+        if ok:
+            BACKENDS[name].setup()
+            ready.append(name)
+        else:
+            unavailable[name] = why
+    return ready, unavailable
+
+
+def _matrix(cells) -> tuple[list[str], list[tuple[str, str]], dict]:
+    """rows (entries in first-seen order), columns (backend, kind), cell -> list of Cells."""
+    rows: list[str] = []
+    cols: list[tuple[str, str]] = []
+    grid: dict[tuple[str, str, str], list] = defaultdict(list)
+    for c in cells:
+        if c.entry not in rows:
+            rows.append(c.entry)
+        if (c.backend, c.kind) not in cols:
+            cols.append((c.backend, c.kind))
+        grid[(c.entry, c.backend, c.kind)].append(c)
+    return rows, cols, grid
+
+
+def _fmt_cell(cs) -> str:
+    if not cs:
+        return ""
+    bad = [c for c in cs if not c.ok]
+    worst = max((c.max_rel for c in cs if c.max_rel == c.max_rel), default=float("nan"))
+    if not bad:
+        return f"✔ {worst:.0e}" if worst > 0 else "✔ 0"
+    dts = ",".join(_short(c.dtype) for c in bad)
+    if any(c.error for c in bad):
+        return f"✘ {dts} error"
+    return f"✘ {dts} {max(c.max_rel for c in bad):.0e}"
+
+
+def _short(dtype: str) -> str:
+    return {"float64": "f64", "float32": "f32", "float16": "f16", "bfloat16": "bf16"}.get(dtype, dtype)
+
+
+def _progress(total: int, enabled: bool):
+    """A rich progress bar when rich is installed and output is a terminal-like stream."""
+    if not enabled:
+        return None
+    try:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    except ImportError:
+        return None
+    prog = Progress(TextColumn("checking"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    TextColumn("{task.description}"), transient=True)
+    return prog
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .conformance import runner
+
+    ready, unavailable = _select_backends(args.backend)
+    dtypes = args.dtype or None
+    if dtypes:
+        known = ("float64", "float32", "float16", "bfloat16")
+        bad = [d for d in dtypes if d not in known]
+        if bad:
+            raise SystemExit(f"multiloss check: unknown dtype(s) {bad}; choose from {', '.join(known)}")
+    losses = args.loss or None
+    if losses:
+        names = {c.loss for c in runner.canonical_cases()}
+        for b in ready:
+            names |= {c.name for c in runner.native_cases(b)}
+        unknown = [x for x in losses if x not in names]
+        if unknown:
+            raise SystemExit(
+                f"multiloss check: unknown loss(es) {unknown}; available: {', '.join(sorted(names))}"
+            )
+    jobs = list(runner.jobs(ready, dtypes=dtypes, losses=losses))
+    # natives warn about their own semantics (torch kl_div 'mean'); the matrix reports numbers
+    warnings.simplefilter("ignore")
+    start = time.perf_counter()
+    cells = []
+    prog = _progress(len(jobs), not args.no_progress)
+    if prog is not None:
+        with prog:
+            task = prog.add_task("", total=len(jobs))
+            for job in jobs:
+                prog.update(task, description=f"{job.case.id} on {job.backend} {job.dtype}")
+                cells += runner.run_job(job)
+                prog.advance(task)
+    else:
+        for i, job in enumerate(jobs, 1):
+            cells += runner.run_job(job)
+            if not args.no_progress and i % 50 == 0:
+                print(f"  {i}/{len(jobs)} jobs", file=sys.stderr)
+    elapsed = time.perf_counter() - start
+
+    rows, cols, grid = _matrix(cells)
+    header = ("entry", *(f"{b} {k}" for b, k in cols))
+    table = [(r, *(_fmt_cell(grid.get((r, b, k), [])) for b, k in cols)) for r in rows]
+    passed, failed = runner.summarize(cells)
+    _print_table(header, table, title="multiloss check: ✔ agrees (worst relative error over dtypes), ✘ differs")
+    for name, why in unavailable.items():
+        print(f"  {name}: unavailable ({why})")
+    for c in cells:
+        if not c.ok:
+            detail = c.error or f"max abs {c.max_abs:.3g}, max rel {c.max_rel:.3g}"
+            print(f"  ✘ {c.id} vs {c.against}: {detail}")
+    summary = (f"{passed} passed, {failed} failed: {len(cells)} cells over "
+               f"{', '.join(ready) or 'no backend'} in {elapsed:.1f}s")
+    print(summary)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"backends": ready, "unavailable": unavailable, "elapsed_s": elapsed,
+                       "cells": [c.__dict__ | {"id": c.id} for c in cells]}, f, indent=1, default=str)
+    if args.markdown:
+        _write_markdown(args.markdown, header, table, summary, unavailable)
+    return 0 if failed == 0 else 1
+
+
+def _write_markdown(path, header, table, summary, unavailable):
+    import platform
+
+    lines = [
+        "# multiloss conformance matrix",
+        "",
+        "Generated by `multiloss check --markdown conformance/MATRIX.md` "
+        f"(Python {platform.python_version()}, {platform.machine()}).",
+        "Each cell: ✔ when every dtype agrees within its written tolerance "
+        "(`multiloss/conformance/spec.py`), with the worst relative error; ✘ lists the failing dtypes.",
+        "Canonical entries (`loss[domain,options]`) are checked against the NumPy float64 reference; "
+        "adapter entries (`Class[options]`) against the framework's own loss.",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+    ]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in table]
+    lines += ["", summary]
+    lines += [f"- {n}: unavailable ({w})" for n, w in unavailable.items()]
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+# ----------------------------------------------------------------------------- bench
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import run_bench
+
+    return run_bench(args)
+
+
+# ----------------------------------------------------------------------------- output
+
+
+def _print_table(header: Sequence[str], rows: Iterable[Sequence[str]], title: str = "") -> None:
+    rows = [tuple(map(str, r)) for r in rows]
+    try:
+        from rich.console import Console
+        from rich.table import Table
+    except ImportError:
+        Console = None
+    if Console is not None:
+        from rich.markup import escape
+
+        t = Table(title=escape(title) if title else None, show_lines=False)
+        for h in header:
+            t.add_column(escape(h), overflow="fold")
+        for r in rows:
+            t.add_row(*(escape(c) for c in r))
+        Console(width=max(120, sum(len(h) + 4 for h in header))).print(t)
+        return
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    if title:
+        print(title)
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths)))
+    print("  ".join("-" * w for w in widths))
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths)))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="multiloss", description="Losses written once, native everywhere.")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="the catalogue: canonical names and their torch/keras/optax twins")
+    c = sub.add_parser("check", help="conformance matrix on the installed backends (exit 1 on mismatch)")
+    c.add_argument("--backend", action="append", help="numpy, array_api_strict, torch, jax, tensorflow (repeatable)")
+    c.add_argument("--loss", action="append", help="canonical loss or adapter entry name (repeatable)")
+    c.add_argument("--dtype", action="append", help="float64, float32, float16, bfloat16 (repeatable)")
+    c.add_argument("--json", metavar="PATH", help="write every cell as JSON")
+    c.add_argument("--markdown", metavar="PATH", help="write the matrix as Markdown (conformance/MATRIX.md)")
+    c.add_argument("--no-progress", action="store_true", help="no progress bar")
+    b = sub.add_parser("bench", help="time multiloss vs the native built-ins, as ratios")
+    b.add_argument("--backend", action="append", help="torch, jax, tensorflow (repeatable)")
+    b.add_argument("--quick", action="store_true", help="small sizes and few repeats")
+    b.add_argument("--json", metavar="PATH")
+    b.add_argument("--plot", metavar="PATH", help="ratio vs size per backend (needs matplotlib)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler = {"list": cmd_list, "check": cmd_check, "bench": cmd_bench}[args.command]
+    try:
+        return handler(args)
+    except SystemExit as exc:
+        if isinstance(exc.code, str):
+            print(exc.code, file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
