@@ -1,0 +1,90 @@
+"""TensorFlow fast primitives for ``multiloss._ops`` (fused ``tf.nn`` / ``tf.math`` kernels).
+
+Imported by ``multiloss._namespace`` the first time a ``tf.Tensor``/``tf.Variable`` is seen.
+Each override keeps the generic body's semantics (see ``multiloss._ops``); all are plain tf
+ops, so they trace under ``tf.function`` and compile under XLA.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from .. import _ops
+from . import tensorflow_namespace as _tfn
+
+_NS = "multiloss.backends.tensorflow_namespace"
+
+
+def _log_softmax(x, axis=-1):
+    return tf.nn.log_softmax(x, axis=axis)
+
+
+def _softmax(x, axis=-1):
+    return tf.nn.softmax(x, axis=axis)
+
+
+def _logsumexp(x, axis=-1, keepdims=False):
+    return tf.math.reduce_logsumexp(x, axis=axis, keepdims=keepdims)
+
+
+_LOW = (tf.float16, tf.bfloat16)
+
+
+def _via_float32(fn):
+    """``fn`` evaluated in float32 for float16/bfloat16 input: TensorFlow's half-precision
+    ``softplus`` returns ``x`` itself above a threshold derived from the dtype's epsilon
+    (bfloat16: x > 2.85), an error of up to 1.5% that the generic body does not have."""
+
+    def f(x):
+        if x.dtype in _LOW:
+            return tf.cast(fn(tf.cast(x, tf.float32)), x.dtype)
+        return fn(x)
+
+    f.__name__ = fn.__name__
+    return f
+
+
+def _pick(x, labels, axis=-1):
+    """``x[..., labels, ...]`` along ``axis``: ``tf.gather`` with ``batch_dims`` (the class axis
+    moved last first when it is not)."""
+    ndim = x.ndim
+    ax = axis % ndim
+    if ax != ndim - 1:
+        x = _tfn.moveaxis(x, ax, -1)
+    if labels.dtype not in (tf.int32, tf.int64):
+        labels = tf.cast(labels, tf.int64)
+    return tf.gather(x, labels, axis=ndim - 1, batch_dims=ndim - 1)
+
+
+def _one_hot(labels, num_classes, dtype=None, axis=-1):
+    # tf.one_hot encodes out-of-range (incl. negative) labels as all zeros, like the generic one
+    return tf.one_hot(labels, num_classes, axis=axis, dtype=dtype if dtype is not None else tf.float32)
+
+
+def _xlogy(x, y):
+    # tf.math.xlogy is 0 where x == 0, and its gradient w.r.t. y there is 0 (unless y == 0)
+    if x.dtype != y.dtype:
+        x, y = _tfn._pair(x, y)
+    return tf.math.xlogy(x, y)
+
+
+def _is_concrete(x):
+    """Values can be read now: eager execution and ``x`` is not a graph/symbolic tensor."""
+    return tf.executing_eagerly() and not tf.is_symbolic_tensor(x)
+
+
+_ops.register(
+    _NS,
+    stop_gradient=tf.stop_gradient,
+    log_softmax=_log_softmax,
+    softmax=_softmax,
+    logsumexp=_logsumexp,
+    softplus=_via_float32(tf.math.softplus),
+    log_sigmoid=_via_float32(tf.math.log_sigmoid),
+    sigmoid=tf.math.sigmoid,
+    take_along_axis=lambda x, indices, axis=-1: _tfn.take_along_axis(x, indices, axis=axis),
+    pick=_pick,
+    one_hot=_one_hot,
+    xlogy=_xlogy,
+    is_concrete=_is_concrete,
+)
