@@ -1,0 +1,383 @@
+"""The PyTorch adapter: a table of torch names -> canonical losses, and one factory.
+
+Every entry of :data:`TABLE` names a ``torch.nn`` loss class (or a torch-style extra), its
+``torch.nn.functional`` name, the canonical function of :mod:`multiloss.losses` that
+computes it, and the constructor / functional parameters *in torch's order with torch's
+defaults* (``size_average``/``reduce`` where torch still accepts them). From that table:
+
+* :func:`make_module` builds a ``torch.nn.Module`` class (a subclass of torch's own
+  ``torch.nn.modules.loss._Loss``, so ``isinstance`` checks and the legacy
+  ``size_average``/``reduce`` handling are torch's). Tensor options (``weight``,
+  ``pos_weight``) are registered buffers, so ``.to(device)``, ``.double()`` and
+  ``state_dict`` behave as in torch. ``forward`` calls the canonical function: no loss is
+  written twice.
+* :func:`make_functional` builds the functional form with ``torch.nn.functional``'s
+  signature.
+
+Both are generated as plain Python source (like :mod:`dataclasses` does) so the signatures
+are real (``inspect.signature``, IDEs, keyword errors are exactly torch's) and a call costs
+one Python frame plus the canonical function: nothing is parsed or bound per call.
+
+Reductions, weights, ``ignore_index``, ``label_smoothing``, ``batchmean`` ... are the
+canonical functions' (which follow ``torch.nn.functional``; see their docstrings); the
+conformance cases in :mod:`multiloss.conformance.natives_torch` hold every entry against
+``torch.nn`` in value and gradient.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping
+
+import torch
+from torch import nn
+
+from .. import losses as _L
+from .._namespace import array_namespace as _array_namespace
+from .._validation import check_reduction
+from . import torch_ops as _torch_ops  # noqa: F401  (registers the fused torch primitives)
+
+# Resolve (and cache) the namespace of torch's tensor types once, now: the first resolution
+# imports modules, which torch.compile cannot trace (a graph break inside a compiled loss).
+for _t in (torch.empty(0), nn.Parameter(torch.empty(0))):
+    _array_namespace(_t)
+del _t
+
+try:  # torch's base class of every loss module (torch/nn/modules/loss.py)
+    from torch.nn.modules.loss import _Loss as _TorchLossBase
+except ImportError:  # pragma: no cover - very old / future torch without it
+    _TorchLossBase = nn.Module
+
+__all__ = [
+    "Entry",
+    "TABLE",
+    "TorchLoss",
+    "make_module",
+    "make_functional",
+    "MODULES",
+    "FUNCTIONALS",
+    "l1_penalty",
+    "l2_penalty",
+    "legacy_reduction",
+]
+
+_REDUCTIONS = ("none", "mean", "sum")
+_LEGACY = ("size_average", "reduce")  # torch's deprecated reduction arguments
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One row of the adapter table.
+
+    ``params``: the constructor's parameters after ``self``, in torch's order, as
+    ``(name, default)``; include ``size_average``/``reduce`` exactly where torch has them.
+    ``functional_params``: the functional form's parameters after ``(input, target)``
+    (defaults to ``params``). ``rename``: torch argument name -> canonical argument name
+    where they differ. ``buffers``: tensor-valued parameters (registered buffers).
+    ``nullable``: number parameters that may also be ``None``. ``native``: the
+    ``torch.nn`` class it mirrors ('' for the extras).
+    """
+
+    name: str
+    functional: str
+    loss: Callable[..., Any]
+    params: tuple[tuple[str, Any], ...]
+    functional_params: tuple[tuple[str, Any], ...] | None = None
+    rename: Mapping[str, str] = field(default_factory=dict)
+    buffers: tuple[str, ...] = ()
+    nullable: tuple[str, ...] = ()
+    reductions: tuple[str, ...] = _REDUCTIONS
+    native: str = ""
+    summary: str = ""
+    shapes: str = ""
+
+    @property
+    def fparams(self) -> tuple[tuple[str, Any], ...]:
+        return self.params if self.functional_params is None else self.functional_params
+
+
+_SA = (("size_average", None), ("reduce", None))
+_RED = (("reduction", "mean"),)
+
+# ------------------------------------------------------------------------------------ table
+# Signatures copied from torch/nn/modules/loss.py and torch/nn/functional.py (torch 2.x).
+TABLE: tuple[Entry, ...] = (
+    Entry("MSELoss", "mse_loss", _L.mse_loss, (*_SA, *_RED),
+          functional_params=(*_SA, *_RED, ("weight", None)), buffers=("weight",), native="MSELoss",
+          summary="Mean squared error, :math:`(x - y)^2`.",
+          shapes="input: any shape; target: the same shape."),
+    Entry("L1Loss", "l1_loss", _L.l1_loss, (*_SA, *_RED),
+          functional_params=(*_SA, *_RED, ("weight", None)), buffers=("weight",), native="L1Loss",
+          summary="Mean absolute error, :math:`|x - y|`.",
+          shapes="input: any shape; target: the same shape."),
+    Entry("SmoothL1Loss", "smooth_l1_loss", _L.smooth_l1_loss, (*_SA, *_RED, ("beta", 1.0)),
+          native="SmoothL1Loss", summary="Smooth L1 (Huber divided by ``beta``).",
+          shapes="input: any shape; target: the same shape."),
+    # torch's HuberLoss has no size_average/reduce; F.huber_loss also takes a weight
+    Entry("HuberLoss", "huber_loss", _L.huber_loss, (*_RED, ("delta", 1.0)),
+          functional_params=(*_RED, ("delta", 1.0), ("weight", None)), buffers=("weight",),
+          native="HuberLoss", summary="Huber loss with threshold ``delta``.",
+          shapes="input: any shape; target: the same shape."),
+    Entry("BCELoss", "binary_cross_entropy", _L.binary_cross_entropy, (("weight", None), *_SA, *_RED),
+          buffers=("weight",), native="BCELoss",
+          summary="Binary cross-entropy on probabilities (each log clamped at -100, as torch).",
+          shapes="input: probabilities, any shape; target: the same shape; weight: broadcastable."),
+    Entry("BCEWithLogitsLoss", "binary_cross_entropy_with_logits", _L.binary_cross_entropy_with_logits,
+          (("weight", None), *_SA, *_RED, ("pos_weight", None)), buffers=("weight", "pos_weight"),
+          native="BCEWithLogitsLoss", summary="Binary cross-entropy on logits (``log_sigmoid`` based).",
+          shapes="input: logits, any shape; target: the same shape; pos_weight: along the last axis."),
+    Entry("CrossEntropyLoss", "cross_entropy", _L.cross_entropy,
+          (("weight", None), ("size_average", None), ("ignore_index", -100), ("reduce", None), *_RED,
+           ("label_smoothing", 0.0)),
+          buffers=("weight",), native="CrossEntropyLoss",
+          summary="Softmax cross-entropy of logits; class-index or class-probability targets.",
+          shapes="input: (N, C), (N, C, d1, ...) or (C,); target: (N), (N, d1, ...) or () class "
+                 "indices, or probabilities of the input's shape; weight: (C,)."),
+    Entry("NLLLoss", "nll_loss", _L.nll_loss,
+          (("weight", None), ("size_average", None), ("ignore_index", -100), ("reduce", None), *_RED),
+          buffers=("weight",), native="NLLLoss",
+          summary="Negative log-likelihood of log-probabilities.",
+          shapes="input: log-probabilities (N, C), (N, C, d1, ...) or (C,); target: class indices "
+                 "(N), (N, d1, ...) or (); weight: (C,)."),
+    Entry("KLDivLoss", "kl_div", _L.kl_div, (*_SA, *_RED, ("log_target", False)),
+          reductions=("none", "mean", "sum", "batchmean"), native="KLDivLoss",
+          summary="Pointwise KL divergence; ``input`` holds log-probabilities. Use "
+                  "``reduction='batchmean'`` for the true KL per sample.",
+          shapes="input: (N, *) log-probabilities; target: the same shape."),
+    # ---- extras (no torch twin), torch style: options first, then reduction
+    Entry("FocalLoss", "focal_loss", _L.focal_loss,
+          (("alpha", 0.75), ("gamma", 2.0), ("from_logits", False), *_RED), nullable=("alpha",),
+          summary="Binary focal loss (Lin et al. 2017) on probabilities, or logits with "
+                  "``from_logits=True``; the seed's defaults alpha=0.75, gamma=2.",
+          shapes="input: probabilities (or logits), any shape; target: the same shape, in [0, 1]."),
+    Entry("SCELoss", "sce_loss", _L.sce_loss, (("alpha", 0.1), ("beta", 1.0), *_RED),
+          summary="Symmetric cross-entropy (Wang et al. 2019) of logits, class axis 1.",
+          shapes="input: logits (N, C, ...); target: class indices (N, ...) or probabilities."),
+    Entry("MAPELoss", "mape_loss", _L.mean_absolute_percentage_error, (("eps", 1e-7), *_RED),
+          rename={"eps": "epsilon"},
+          summary="Mean absolute percentage error, :math:`100 |y - x| / \\max(|y|, eps)`.",
+          shapes="input: any shape; target: the same shape."),
+    Entry("HingeLoss", "hinge_loss", _L.hinge, _RED,
+          summary="Hinge :math:`\\max(1 - y x, 0)`, labels in {-1, 1} (or {0, 1}, mapped).",
+          shapes="input: scores, any shape; target: the same shape."),
+    # torch's nn.CosineSimilarity(dim=1) convention; eps bounds the *squared* norm (keras)
+    Entry("CosineSimilarityLoss", "cosine_similarity_loss", _L.cosine_similarity,
+          (("dim", 1), ("eps", 1e-12), *_RED), rename={"dim": "axis", "eps": "epsilon"},
+          summary="Negative cosine similarity along ``dim`` (minimising aligns the vectors): "
+                  "``-torch.nn.CosineSimilarity(dim)`` up to the zero-vector guard.",
+          shapes="input: (N, D, ...); target: the same shape; output without ``dim``."),
+)
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def legacy_reduction(size_average: Any, reduce: Any, emit_warning: bool = True) -> str:
+    """torch's ``_Reduction.legacy_get_string`` (torch/nn/_reduction.py): ``None`` counts as
+    ``True``; both true -> 'mean', ``reduce`` only -> 'sum', else 'none'; warns as torch."""
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    ret = "mean" if (size_average and reduce) else ("sum" if reduce else "none")
+    if emit_warning:
+        warnings.warn(
+            f"size_average and reduce args will be deprecated, please use reduction='{ret}' instead.",
+            stacklevel=3,
+        )
+    return ret
+
+
+def _check_options(cls_name: str, entry: Entry, values: Mapping[str, Any]) -> None:
+    """Construction-time checks: the reduction is known, numbers are numbers, tensors are
+    tensors. (Value ranges are checked by the canonical function, which names itself.)"""
+    check_reduction(cls_name, values["reduction"], entry.reductions)
+    for name, default in entry.params:
+        if name in _LEGACY or name == "reduction":
+            continue
+        v = values[name]
+        if name in entry.buffers:
+            if v is not None and not isinstance(v, torch.Tensor):
+                raise TypeError(
+                    f"{cls_name}: argument '{name}' must be a torch.Tensor or None; got "
+                    f"{type(v).__name__}"
+                )
+        elif isinstance(default, bool):
+            if not isinstance(v, bool):
+                raise TypeError(f"{cls_name}: argument '{name}' must be a bool; got {v!r}")
+        elif isinstance(default, int):
+            if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+                raise TypeError(f"{cls_name}: argument '{name}' must be an int; got {v!r}")
+        elif isinstance(default, float):
+            if v is None and name in entry.nullable:
+                continue
+            if isinstance(v, bool) or not isinstance(v, numbers.Real):
+                raise TypeError(
+                    f"{cls_name}: argument '{name}' must be a float or int; got {type(v).__name__} {v!r}"
+                )
+
+
+class TorchLoss(_TorchLossBase):
+    """Base of the generated multiloss loss modules (a ``torch.nn.modules.loss._Loss``).
+
+    Subclasses set ``_entry`` (their :class:`Entry`); ``__init__`` and ``forward`` are
+    generated by :func:`make_module`."""
+
+    _entry: Entry
+
+    def extra_repr(self) -> str:
+        parts = []
+        for name, default in self._entry.params:
+            if name in _LEGACY or name in self._entry.buffers:
+                continue
+            v = getattr(self, name)
+            if v != default or type(v) is not type(default):
+                parts.append(f"{name}={v!r}")
+        return ", ".join(parts)
+
+
+def _signature_src(params: Iterable[tuple[str, Any]], defaults: dict) -> str:
+    out = []
+    for name, default in params:
+        key = f"_d_{name}"
+        defaults[key] = default
+        out.append(f"{name}={key}")
+    return ", ".join(out)
+
+
+def _call_src(entry: Entry, params: Iterable[tuple[str, Any]], prefix: str) -> str:
+    kw = [f"{entry.rename.get(n, n)}={prefix}{n}" for n, _ in params if n not in _LEGACY]
+    return ", ".join(["input", "target", *kw])
+
+
+def _doc(entry: Entry, kind: str) -> str:
+    canon = entry.loss.__name__
+    twin = (
+        f"Drop-in for ``torch.nn.{entry.native}`` / ``torch.nn.functional.{entry.functional}``: "
+        f"same arguments, defaults, values and gradients."
+        if entry.native
+        else "torch-style extra (torch has no such loss)."
+    )
+    sig = ", ".join(f"{n}={d!r}" for n, d in (entry.params if kind == "class" else entry.fparams))
+    head = entry.name if kind == "class" else f"{entry.functional}(input, target, ...)"
+    return (
+        f"{entry.summary}\n\n{twin}\n\n"
+        f"``{head}({sig})`` -> computes :func:`multiloss.{canon}` "
+        f"(the single-source definition; its docstring has the formula).\n\n"
+        f"Shapes: {entry.shapes}\n"
+        + ("Tensor options are registered buffers (``.to()``, ``state_dict``).\n"
+           if kind == "class" and any(n in entry.buffers for n, _ in entry.params) else "")
+    )
+
+
+def make_module(entry: Entry) -> type:
+    """Build the ``torch.nn.Module`` class of ``entry`` (torch's name, signature, defaults)."""
+    defaults: dict[str, Any] = {}
+    sig = _signature_src(entry.params, defaults)
+    has_legacy = any(n in _LEGACY for n, _ in entry.params)
+    lines = [f"def __init__(self, {sig}):"]
+    if has_legacy:
+        # torch's own _Loss.__init__ maps size_average/reduce to reduction (with its warning)
+        lines.append("    _Base.__init__(self, size_average, reduce, reduction)")
+        lines.append("    reduction = self.reduction")
+    else:
+        lines.append("    _Base.__init__(self, None, None, reduction)")
+    names = [n for n, _ in entry.params if n not in _LEGACY]
+    lines.append(f"    _check(_NAME, _ENTRY, {{{', '.join(f'{n!r}: {n}' for n in names)}}})")
+    for n in names:
+        if n in entry.buffers:
+            lines.append(f"    self.register_buffer({n!r}, {n})")
+        elif n != "reduction":
+            lines.append(f"    self.{n} = {n}")
+    # the module's forward reads its attributes at call time (they may be reassigned, as in
+    # torch) and calls the canonical function; buffers follow .to()/.double()
+    lines.append("def forward(self, input, target):")
+    lines.append(f"    return _loss({_call_src(entry, entry.params, 'self.')})")
+    namespace = {
+        "_Base": _TorchLossBase,
+        "_check": _check_options,
+        "_NAME": entry.name,
+        "_ENTRY": entry,
+        "_loss": entry.loss,
+        **defaults,
+    }
+    exec("\n".join(lines), namespace)  # noqa: S102 - generated from the table above
+    init, forward = namespace["__init__"], namespace["forward"]
+    forward.__doc__ = f"Loss of ``input`` against ``target``; see :func:`multiloss.{entry.loss.__name__}`."
+    cls = type(entry.name, (TorchLoss,), {"__init__": init, "forward": forward, "_entry": entry,
+                                          "__doc__": _doc(entry, "class"), "__module__": "multiloss.torch"})
+    for f in (init, forward):
+        f.__qualname__ = f"{entry.name}.{f.__name__}"
+        f.__module__ = "multiloss.torch"
+    return cls
+
+
+def make_functional(entry: Entry) -> Callable[..., Any]:
+    """Build the functional form of ``entry`` with ``torch.nn.functional``'s signature."""
+    defaults: dict[str, Any] = {}
+    sig = _signature_src(entry.fparams, defaults)
+    lines = [f"def {entry.functional}(input, target, {sig}):"]
+    if any(n in _LEGACY for n, _ in entry.fparams):
+        lines.append("    if size_average is not None or reduce is not None:")
+        lines.append("        reduction = _legacy(size_average, reduce)")
+    lines.append(f"    return _loss({_call_src(entry, entry.fparams, '')})")
+    namespace = {"_legacy": legacy_reduction, "_loss": entry.loss, **defaults}
+    exec("\n".join(lines), namespace)  # noqa: S102 - generated from the table above
+    fn = namespace[entry.functional]
+    fn.__doc__ = _doc(entry, "functional")
+    fn.__module__ = "multiloss.torch.functional"
+    return fn
+
+
+MODULES: dict[str, type] = {e.name: make_module(e) for e in TABLE}
+FUNCTIONALS: dict[str, Callable[..., Any]] = {e.functional: make_functional(e) for e in TABLE}
+
+
+# ----------------------------------------------------------------------------- penalties
+
+
+def _named_params(fn: str, module: Any, exclude_bias: bool) -> list:
+    if isinstance(module, nn.Module):
+        named = list(module.named_parameters())
+    elif isinstance(module, torch.Tensor):
+        raise TypeError(
+            f"{fn}: argument 'module' must be a torch.nn.Module or an iterable of parameters "
+            f"(or of (name, parameter) pairs); got a single Tensor: wrap it in a list"
+        )
+    else:
+        try:
+            items = list(module)
+        except TypeError:
+            raise TypeError(
+                f"{fn}: argument 'module' must be a torch.nn.Module or an iterable of parameters; "
+                f"got {type(module).__name__}"
+            ) from None
+        named = [it if isinstance(it, tuple) else (f"[{i}]", it) for i, it in enumerate(items)]
+    # the seed's rule: skip every parameter whose *name* contains "bias"
+    params = [p for name, p in named if not (exclude_bias and "bias" in name)]
+    if not params:
+        raise ValueError(
+            f"{fn}: no parameters to penalise in {type(module).__name__}"
+            + (" (all of them have 'bias' in their name; pass exclude_bias=False)" if named else "")
+        )
+    return params
+
+
+def l1_penalty(module: Any, alpha: float = 1.0, exclude_bias: bool = True) -> torch.Tensor:
+    r"""L1 weight penalty :math:`\alpha \sum_p \sum_i |p_i|` over ``module.named_parameters()``,
+    skipping parameters whose name contains ``"bias"`` unless ``exclude_bias=False`` (the seed's
+    rule). ``module`` may also be an iterable of tensors or of ``(name, tensor)`` pairs.
+
+    Returns a 0-d tensor to add to the loss; computed by :func:`multiloss.l1_penalty`.
+    """
+    return _L.l1_penalty(_named_params("l1_penalty", module, exclude_bias), alpha)
+
+
+def l2_penalty(module: Any, alpha: float = 1.0, exclude_bias: bool = True) -> torch.Tensor:
+    r"""L2 weight penalty :math:`\alpha \sum_p \sum_i p_i^2` (no ½) over
+    ``module.named_parameters()``, skipping names containing ``"bias"`` unless
+    ``exclude_bias=False``. Equivalent to an optimizer ``weight_decay`` of ``2 * alpha``.
+
+    Returns a 0-d tensor; computed by :func:`multiloss.l2_penalty`.
+    """
+    return _L.l2_penalty(_named_params("l2_penalty", module, exclude_bias), alpha)
