@@ -8,9 +8,10 @@ to PyTorch (``multiloss.torch``), Keras 3/TensorFlow (``multiloss.keras``), JAX
 from . import _ops as ops
 from ._namespace import array_namespace
 from .catalogue import CATALOGUE
+from .custom import loss
 from .losses import *  # noqa: F403
 from .losses import __all__ as _losses_all
 
 __version__ = "0.1.0"
 
-__all__ = ["array_namespace", "ops", "CATALOGUE", *_losses_all]
+__all__ = ["array_namespace", "ops", "loss", "CATALOGUE", *_losses_all]

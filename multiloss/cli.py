@@ -208,7 +208,8 @@ def _print_table(header: Sequence[str], rows: Iterable[Sequence[str]], title: st
             t.add_column(escape(h), overflow="fold")
         for r in rows:
             t.add_row(*(escape(c) for c in r))
-        Console(width=max(120, sum(len(h) + 4 for h in header))).print(t)
+        widths = [max(len(x) for x in col) for col in zip(header, *rows)] if rows else [len(h) for h in header]
+        Console(width=max(120, sum(w + 3 for w in widths) + 4)).print(t)
         return
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
     if title:
