@@ -36,6 +36,8 @@ __all__ = [
     "xlogy",
     "clamped_log",
     "is_concrete",
+    "log_softmax_pick",
+    "squared_difference",
     "PRIMITIVES",
 ]
 
@@ -56,6 +58,8 @@ PRIMITIVES = (
     "xlogy",
     "clamped_log",
     "is_concrete",
+    "log_softmax_pick",
+    "squared_difference",
 )
 
 
@@ -133,8 +137,15 @@ def softmax(xp, x, axis=-1):
 
 @_fast("softplus")
 def softplus(xp, x):
-    """``log(1 + exp(x))`` = ``max(x, 0) + log1p(exp(-|x|))``: finite for any finite ``x``."""
-    return xp.maximum(x, xp.zeros_like(x)) + xp.log1p(xp.exp(-xp.abs(x)))
+    """``log(1 + exp(x))`` = ``max(x, 0) + log1p(exp(-|x|))``: finite for any finite ``x``.
+
+    ``max`` and ``|x|`` are written as one ``where`` on ``x >= 0`` so the gradient at ``x == 0``
+    is ``sigmoid(0) = 0.5`` (``maximum``/``abs`` have tie/kink gradients that differ between
+    frameworks: 0, 0.5 or 1)."""
+    pos = x >= 0
+    relu = xp.where(pos, x, xp.zeros_like(x))
+    neg_abs = xp.where(pos, -x, x)
+    return relu + xp.log1p(xp.exp(neg_abs))
 
 
 @_fast("log_sigmoid")
@@ -145,9 +156,11 @@ def log_sigmoid(xp, x):
 
 @_fast("sigmoid")
 def sigmoid(xp, x):
-    """``1 / (1 + exp(-x))`` without overflow for large negative ``x``."""
-    e = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    """``1 / (1 + exp(-x))`` without overflow for large negative ``x``; ``-|x|`` is a ``where``
+    (not ``abs``, whose gradient at 0 is 0) so the gradient at ``x == 0`` is 0.25."""
+    pos = x >= 0
+    e = xp.exp(xp.where(pos, -x, x))
+    return xp.where(pos, 1 / (1 + e), e / (1 + e))
 
 
 @_fast("take_along_axis")
@@ -207,3 +220,21 @@ def is_concrete(xp, x):
 
     Value checks (labels in range, probabilities in [0, 1]) run only when this is true."""
     return True
+
+
+@_fast("log_softmax_pick")
+def log_softmax_pick(xp, x, labels, axis=-1):
+    """``log_softmax(x, axis)`` at ``labels`` (``labels`` as in :func:`pick`): the log-probability
+    of the labelled class, computed as ``x[labels] - logsumexp(x)`` without materialising the
+    log-probabilities. Backends whose fused ``log_softmax`` is faster than their ``logsumexp``
+    (torch: one per-row kernel and one backward kernel, vs a composite of ~4 full passes)
+    override it with a gather from the log-softmax; the value is the same."""
+    return pick(xp, x, labels, axis=axis) - logsumexp(xp, x, axis=axis)
+
+
+@_fast("squared_difference")
+def squared_difference(xp, x, y):
+    """``(x - y) ** 2`` elementwise (broadcasting). torch overrides it with its fused kernel,
+    whose backward is one kernel instead of three (TF: ``tf.math.squared_difference``)."""
+    d = x - y
+    return d * d

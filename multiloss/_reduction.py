@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._validation import check_reduction, numel
+from ._validation import check_reduction, numel, shape_of
 
 __all__ = [
     "TORCH_REDUCTIONS",
@@ -43,6 +43,12 @@ def reduce(xp, loss: Any, reduction: str, fn: str = "multiloss", weight: Any = N
     if reduction == "mean":
         if weight is not None:
             return xp.sum(loss) / xp.sum(xp.broadcast_to(weight, loss.shape))
+        n = numel(loss)
+        if n and loss.dtype in (xp.float32, xp.float64):
+            # same value as mean; torch's mean backward materialises grad / n over the whole
+            # loss (one extra full pass), sum's backward is a broadcast view. float16 keeps
+            # mean, whose float32 accumulator cannot overflow before the division.
+            return xp.sum(loss) / n
         return xp.mean(loss)
     check_reduction(fn, reduction, TORCH_REDUCTIONS)
     raise AssertionError("unreachable")  # pragma: no cover
@@ -62,15 +68,36 @@ def keras_reduce(
     check_reduction("keras reduction", reduction, KERAS_REDUCTIONS)
     if sample_weight is not None:
         sample_weight = xp.astype(sample_weight, values.dtype) if hasattr(sample_weight, "dtype") else sample_weight
+        if hasattr(sample_weight, "ndim"):
+            values, sample_weight = _same_rank(xp, values, sample_weight)
         values = values * sample_weight
-    if reduction is None or reduction == "none" or values.ndim == 0:
+    if reduction is None or reduction == "none" or values.ndim == 0 or shape_of(values) == (0,):
         return values
     total = xp.sum(values)
     if reduction == "sum":
         return total
     if reduction == "mean_with_sample_weight" and sample_weight is not None:
-        divisor = xp.sum(xp.broadcast_to(sample_weight, values.shape))
+        # keras divides by sum(sample_weight) as given (after the rank fix), not broadcast
+        divisor = xp.sum(sample_weight) if hasattr(sample_weight, "ndim") else xp.full_like(total, float(sample_weight))
     else:
         divisor = xp.full_like(total, float(numel(values)))
     safe = xp.where(divisor == 0, xp.ones_like(divisor), divisor)
     return xp.where(divisor == 0, xp.zeros_like(total), total / safe)
+
+
+def _same_rank(xp, values: Any, sample_weight: Any) -> tuple[Any, Any]:
+    """keras ``squeeze_or_expand_to_same_rank(values, sample_weight)`` (keras/src/losses/loss.py):
+    a rank difference of one with a trailing dimension of 1 is fixed by expanding the rank-1
+    side or squeezing the other."""
+    vr, wr = values.ndim, sample_weight.ndim
+    if vr == wr + 1 and shape_of(values)[-1] == 1:
+        if wr == 1:
+            sample_weight = xp.expand_dims(sample_weight, axis=-1)
+        else:
+            values = xp.squeeze(values, axis=-1)
+    if wr == vr + 1 and shape_of(sample_weight)[-1] == 1:
+        if vr == 1:
+            values = xp.expand_dims(values, axis=-1)
+        else:
+            sample_weight = xp.squeeze(sample_weight, axis=-1)
+    return values, sample_weight

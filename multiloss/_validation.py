@@ -20,6 +20,7 @@ __all__ = [
     "check_integer",
     "check_broadcastable",
     "check_same_shape",
+    "check_broadcasts_to",
     "check_class_targets",
     "check_probabilities",
     "check_weight",
@@ -109,6 +110,22 @@ def check_broadcastable(fn: str, a_name: str, a: Any, b_name: str, b: Any, warn:
             stacklevel=4,
         )
     return out
+
+
+def check_broadcasts_to(fn: str, name: str, x: Any, target_name: str, target: Any) -> None:
+    """``x`` (e.g. a ``weight``) must broadcast to ``target``'s shape without enlarging it."""
+    if x is None:
+        return
+    sx, st = shape_of(x), shape_of(target)
+    if None in sx or None in st:  # unknown dims at trace time: only the rank can be checked
+        bad = len(sx) > len(st)
+    else:
+        bad = len(sx) > len(st) or _broadcast_shape(st, sx) != st
+    if bad:
+        raise ValueError(
+            f"{fn}: argument '{name}' must broadcast to the shape of '{target_name}' {st}; "
+            f"got shape {sx}"
+        )
 
 
 def check_same_shape(fn: str, a_name: str, a: Any, b_name: str, b: Any) -> None:

@@ -3,6 +3,7 @@ cast to the prediction's dtype. Kept here so each loss body reads like its formu
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 from .._namespace import array_namespace
@@ -40,3 +41,10 @@ def along_axis(xp, vec: Any, ndim: int, axis: int) -> Any:
     shape = [1] * ndim
     shape[axis] = vec.shape[0]
     return xp.reshape(vec, tuple(shape))
+
+
+def is_number(x: Any) -> bool:
+    """Whether a hyper-parameter (``delta``, ``gamma``, ``alpha`` ...) is a plain real number,
+    whose value can be checked and branched on now. An array (e.g. a tracer under ``jax.jit``,
+    where optax accepts array hyper-parameters) is used as given, unchecked."""
+    return isinstance(x, numbers.Real)

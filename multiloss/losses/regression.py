@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import _ops
 from .._reduction import reduce
 from .._validation import check_same_shape
-from ._common import elementwise_inputs
+from ._common import elementwise_inputs, is_number
 
 __all__ = [
     "mse_loss",
@@ -36,8 +37,8 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean", weight: Any = Non
     """
     fn = "mse_loss"
     xp, target = elementwise_inputs(fn, input, target, reduction, weight)
-    d = input - target
-    return reduce(xp, d * d, reduction, fn, _weighted(xp, fn, input, weight))
+    loss = _ops.squared_difference(xp, input, target)
+    return reduce(xp, loss, reduction, fn, _weighted(xp, fn, input, weight))
 
 
 def l1_loss(input: Any, target: Any, reduction: str = "mean", weight: Any = None) -> Any:
@@ -90,7 +91,7 @@ def huber_loss(
     """
     fn = "huber_loss"
     xp, target = elementwise_inputs(fn, input, target, reduction, weight)
-    if not delta > 0:
+    if is_number(delta) and not delta > 0:
         raise ValueError(f"{fn}: argument 'delta' must be > 0; got {delta!r}")
     loss = _huber_elementwise(xp, input - target, delta)
     if weight is not None:
