@@ -27,21 +27,12 @@ BACKENDS["jax"].setup()
 
 # ----------------------------------------------------------------------------- conformance
 
-_NATIVE_JOBS = [j for j in runner.jobs(["jax"]) if j.against == "native"]
-
-
-@pytest.mark.parametrize("job", _NATIVE_JOBS, ids=[j.id for j in _NATIVE_JOBS])
-def test_conformance_to_optax(job):
-    """Value and gradient of ``multiloss.jax.<name>`` equal ``optax.losses.<name>``."""
-    cells = runner.run_job(job)
-    bad = [f"{c.kind}: max_abs={c.max_abs:.3g} max_rel={c.max_rel:.3g} {c.error}" for c in cells if not c.ok]
-    assert not bad, f"{job.id}: " + "; ".join(bad)
-    assert {c.kind for c in cells} == {"value", "grad"}
+# Every native case runs, one id per cell, in conformance/test_conformance.py; here: coverage.
 
 
 def test_every_optax_twin_has_conformance_cases():
     twins = {e.name for e in mj.TABLE if e.optax}
-    covered = {j.case.name for j in _NATIVE_JOBS}
+    covered = {c.name for c in runner.native_cases("jax")}
     assert twins == covered
     for e in mj.TABLE:
         if e.optax:

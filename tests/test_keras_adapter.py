@@ -32,17 +32,7 @@ def _t(a, dtype="float32"):
 # --------------------------------------------------------------------------- conformance
 
 
-def _native_jobs():
-    return [pytest.param(j, id=j.id) for j in runner.jobs(["tensorflow"]) if j.against == "native"]
-
-
-@pytest.mark.parametrize("job", _native_jobs())
-def test_native_conformance(job):
-    """multiloss.keras.X(**kw)(y_true, y_pred, sample_weight) == keras.losses.X(**kw)(...),
-    value and gradient w.r.t. y_pred, float32 and float64."""
-    cells = runner.run_job(job)
-    bad = [c for c in cells if not c.ok]
-    assert not bad, "; ".join(c.error or f"{c.id}: max abs {c.max_abs:.3g}, rel {c.max_rel:.3g}" for c in bad)
+# Every native case runs, one id per cell, in conformance/test_conformance.py; here: coverage.
 
 
 def test_every_keras_twin_and_function_has_native_cases():

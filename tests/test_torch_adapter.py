@@ -27,19 +27,7 @@ ALL_CLASSES = [e.name for e in TABLE]
 # --------------------------------------------------------------------------- conformance
 
 
-def _native_jobs():
-    return [pytest.param(j, id=j.id) for j in runner.jobs(["torch"]) if j.against == "native"]
-
-
-@pytest.mark.filterwarnings("ignore:reduction. 'mean' divides:UserWarning")  # torch's kl_div
-@pytest.mark.parametrize("job", _native_jobs())
-def test_native_conformance(job):
-    """multiloss.torch.X(**kw) == torch.nn.X(**kw) in value and input gradient."""
-    cells = runner.run_job(job)
-    bad = [c for c in cells if not c.ok]
-    assert not bad, "; ".join(
-        f"{c.id}: " + (c.error or f"max abs {c.max_abs:.3g}, max rel {c.max_rel:.3g}") for c in bad
-    )
+# Every native case runs, one id per cell, in conformance/test_conformance.py; here: coverage.
 
 
 def test_every_twin_has_native_cases_and_every_extra_a_canonical_case():

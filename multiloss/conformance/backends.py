@@ -130,7 +130,7 @@ class JaxBackend(Backend):
             out = call(p, *others)
             return jnp.sum(out), out
 
-        (_, out), g = jax.jit(jax.value_and_grad(total, has_aux=True))(pred)
+        (_, out), g = jax.value_and_grad(total, has_aux=True)(pred)
         return self.to_numpy(out), self.to_numpy(g)
 
 
