@@ -25,24 +25,22 @@ def _reduce(loss: np.ndarray, reduction: str) -> np.ndarray:
     raise ValueError(reduction)
 
 
-def mse(p, t, reduction="mean", weight=None):
-    loss = (p - t) ** 2
+def _weighted(loss, reduction, weight):
+    """torch ``mse_loss``/``l1_loss(weight=)``: weighted elements, ``mean`` over sum(weight)."""
     if weight is None:
         return _reduce(loss, reduction)
     loss = loss * weight
     if reduction == "mean":
         return np.asarray(loss.sum() / weight.sum())
     return _reduce(loss, reduction)
+
+
+def mse(p, t, reduction="mean", weight=None):
+    return _weighted((p - t) ** 2, reduction, weight)
 
 
 def l1(p, t, reduction="mean", weight=None):
-    loss = np.abs(p - t)
-    if weight is None:
-        return _reduce(loss, reduction)
-    loss = loss * weight
-    if reduction == "mean":
-        return np.asarray(loss.sum() / weight.sum())
-    return _reduce(loss, reduction)
+    return _weighted(np.abs(p - t), reduction, weight)
 
 
 def smooth_l1(p, t, reduction="mean", beta=1.0):

@@ -19,7 +19,8 @@ __all__ = [
 ]
 
 
-def _weighted(xp, fn, input, weight):
+def _elementwise_weight(fn, input, weight):
+    """torch's ``weight=`` of mse/l1/huber: ``None`` or an array of the input's shape."""
     if weight is not None:
         check_same_shape(fn, "input", input, "weight", weight)
     return weight
@@ -38,7 +39,7 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean", weight: Any = Non
     fn = "mse_loss"
     xp, target = elementwise_inputs(fn, input, target, reduction, weight)
     loss = _ops.squared_difference(xp, input, target)
-    return reduce(xp, loss, reduction, fn, _weighted(xp, fn, input, weight))
+    return reduce(xp, loss, reduction, fn, _elementwise_weight(fn, input, weight))
 
 
 def l1_loss(input: Any, target: Any, reduction: str = "mean", weight: Any = None) -> Any:
@@ -50,7 +51,7 @@ def l1_loss(input: Any, target: Any, reduction: str = "mean", weight: Any = None
     """
     fn = "l1_loss"
     xp, target = elementwise_inputs(fn, input, target, reduction, weight)
-    return reduce(xp, xp.abs(input - target), reduction, fn, _weighted(xp, fn, input, weight))
+    return reduce(xp, xp.abs(input - target), reduction, fn, _elementwise_weight(fn, input, weight))
 
 
 def _huber_elementwise(xp, d, delta):
@@ -94,9 +95,8 @@ def huber_loss(
     if is_number(delta) and not delta > 0:
         raise ValueError(f"{fn}: argument 'delta' must be > 0; got {delta!r}")
     loss = _huber_elementwise(xp, input - target, delta)
-    if weight is not None:
-        check_same_shape(fn, "input", input, "weight", weight)
-        loss = loss * weight
+    if _elementwise_weight(fn, input, weight) is not None:
+        loss = loss * weight  # a rescaling: 'mean' stays over elements (torch)
     return reduce(xp, loss, reduction, fn)
 
 
