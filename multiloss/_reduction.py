@@ -68,17 +68,17 @@ def keras_reduce(
     check_reduction("keras reduction", reduction, KERAS_REDUCTIONS)
     if sample_weight is not None:
         sample_weight = xp.astype(sample_weight, values.dtype) if hasattr(sample_weight, "dtype") else sample_weight
-        if hasattr(sample_weight, "ndim"):
+        if hasattr(sample_weight, "shape"):
             values, sample_weight = _same_rank(xp, values, sample_weight)
         values = values * sample_weight
-    if reduction is None or reduction == "none" or values.ndim == 0 or shape_of(values) == (0,):
+    if reduction is None or reduction == "none" or len(values.shape) == 0 or shape_of(values) == (0,):
         return values
     total = xp.sum(values)
     if reduction == "sum":
         return total
     if reduction == "mean_with_sample_weight" and sample_weight is not None:
         # keras divides by sum(sample_weight) as given (after the rank fix), not broadcast
-        divisor = xp.sum(sample_weight) if hasattr(sample_weight, "ndim") else xp.full_like(total, float(sample_weight))
+        divisor = xp.sum(sample_weight) if hasattr(sample_weight, "shape") else xp.full_like(total, float(sample_weight))
     else:
         divisor = xp.full_like(total, float(numel(values)))
     safe = xp.where(divisor == 0, xp.ones_like(divisor), divisor)
@@ -89,7 +89,7 @@ def _same_rank(xp, values: Any, sample_weight: Any) -> tuple[Any, Any]:
     """keras ``squeeze_or_expand_to_same_rank(values, sample_weight)`` (keras/src/losses/loss.py):
     a rank difference of one with a trailing dimension of 1 is fixed by expanding the rank-1
     side or squeezing the other."""
-    vr, wr = values.ndim, sample_weight.ndim
+    vr, wr = len(values.shape), len(sample_weight.shape)
     if vr == wr + 1 and shape_of(values)[-1] == 1:
         if wr == 1:
             sample_weight = xp.expand_dims(sample_weight, axis=-1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 import warnings
@@ -253,6 +254,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # TensorFlow's C++ INFO/WARNING banners (oneDNN, CPU features) would bury the matrix;
+    # a user's own TF_CPP_MIN_LOG_LEVEL wins
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     handler = {"list": cmd_list, "check": cmd_check, "bench": cmd_bench}[args.command]
     try:
         return handler(args)

@@ -309,3 +309,28 @@ def test_stop_gradient_blocks_the_tape():
         tape.watch(x)
         y = tf.reduce_sum(_ops.stop_gradient(tfn, x) * x)
     np.testing.assert_allclose(tape.gradient(y, x).numpy(), [1.0, 2.0])
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "huber_loss", "cross_entropy", "nll_loss", "sce_loss",
+                                  "binary_cross_entropy", "focal_loss", "kl_div", "cosine_similarity", "l2_penalty"])
+def test_canonical_losses_accept_tf_variables(name):
+    """tf.Variable has no ``.ndim``: the losses read ``len(x.shape)``, so a raw variable works
+    and the gradient flows to it."""
+    import multiloss
+
+    r = np.random.default_rng(1)
+    fn = getattr(multiloss, name)
+    if name in ("cross_entropy", "nll_loss", "sce_loss"):
+        v, args = tf.Variable(r.normal(size=(4, 3))), (tf.constant([0, 1, 2, 1]),)
+    elif name in ("binary_cross_entropy", "focal_loss"):
+        v, args = tf.Variable(r.uniform(0.1, 0.9, size=(4, 3))), (tf.constant(r.integers(0, 2, (4, 3)).astype(float)),)
+    elif name == "l2_penalty":
+        v, args = tf.Variable(r.normal(size=(4, 3))), ()
+    else:
+        v, args = tf.Variable(r.normal(size=(4, 3))), (tf.constant(r.normal(size=(4, 3))),)
+    with tf.GradientTape() as tape:
+        out = fn([v]) if name == "l2_penalty" else fn(v, *args)
+    ref = fn([tf.convert_to_tensor(v)]) if name == "l2_penalty" else fn(tf.convert_to_tensor(v), *args)
+    np.testing.assert_allclose(out.numpy(), ref.numpy())
+    g = tape.gradient(out, v)
+    assert g is not None and np.all(np.isfinite(g.numpy()))

@@ -579,7 +579,7 @@ def argmax(x, /, *, axis=None, keepdims: builtins.bool = False):
     y, ax = _flat_or(x, axis)
     out = tf.math.argmax(y, axis=ax, output_type=tf.int64)
     if keepdims:
-        out = tf.reshape(out, [1] * x.ndim) if axis is None else tf.expand_dims(out, ax)
+        out = tf.reshape(out, [1] * x.shape.rank) if axis is None else tf.expand_dims(out, ax)
     return out
 
 
@@ -587,19 +587,19 @@ def argmin(x, /, *, axis=None, keepdims: builtins.bool = False):
     y, ax = _flat_or(x, axis)
     out = tf.math.argmin(y, axis=ax, output_type=tf.int64)
     if keepdims:
-        out = tf.reshape(out, [1] * x.ndim) if axis is None else tf.expand_dims(out, ax)
+        out = tf.reshape(out, [1] * x.shape.rank) if axis is None else tf.expand_dims(out, ax)
     return out
 
 
 def cumulative_sum(x, /, *, axis=None, dtype=None, include_initial: builtins.bool = False):
     if axis is None:
-        if x.ndim != 1:
+        if x.shape.rank != 1:
             raise ValueError("cumulative_sum: axis is required for arrays of more than one dimension")
         axis = 0
     y = tf.math.cumsum(_accum_int(x, dtype), axis=axis)
     if include_initial:
-        pad = [[0, 0]] * y.ndim
-        pad[axis % y.ndim] = [1, 0]
+        pad = [[0, 0]] * y.shape.rank
+        pad[axis % y.shape.rank] = [1, 0]
         y = tf.pad(y, pad)
     return y
 
@@ -635,7 +635,7 @@ def permute_dims(x, /, axes):
 
 
 def moveaxis(x, source, destination, /):
-    ndim = x.ndim
+    ndim = x.shape.rank
     src = _norm_axes(source, ndim)
     dst = _norm_axes(destination, ndim)
     if len(src) != len(dst):
@@ -649,7 +649,7 @@ def moveaxis(x, source, destination, /):
 
 
 def matrix_transpose(x, /):
-    perm = list(range(x.ndim))
+    perm = list(range(x.shape.rank))
     perm[-1], perm[-2] = perm[-2], perm[-1]
     return tf.transpose(x, perm=perm)
 
@@ -687,7 +687,7 @@ def stack(arrays, /, *, axis: int = 0):
 
 
 def flip(x, /, *, axis=None):
-    axes = list(range(x.ndim)) if axis is None else list(_norm_axes(axis, x.ndim))
+    axes = list(range(x.shape.rank)) if axis is None else list(_norm_axes(axis, x.shape.rank))
     return tf.reverse(x, axes)
 
 
@@ -699,16 +699,16 @@ def roll(x, /, shift, *, axis=None):
 
 def tile(x, repetitions, /):
     reps = list(repetitions)
-    if len(reps) < x.ndim:
-        reps = [1] * (x.ndim - len(reps)) + reps
-    elif len(reps) > x.ndim:
-        x = tf.reshape(x, [1] * (len(reps) - x.ndim) + list(x.shape))
+    if len(reps) < x.shape.rank:
+        reps = [1] * (x.shape.rank - len(reps)) + reps
+    elif len(reps) > x.shape.rank:
+        x = tf.reshape(x, [1] * (len(reps) - x.shape.rank) + list(x.shape))
     return tf.tile(x, reps)
 
 
 def take(x, indices, /, *, axis: int | None = None):
     if axis is None:
-        if x.ndim != 1:
+        if x.shape.rank != 1:
             raise ValueError("take: axis is required for arrays of more than one dimension")
         axis = 0
     return tf.gather(x, indices, axis=axis)
@@ -717,10 +717,10 @@ def take(x, indices, /, *, axis: int | None = None):
 def take_along_axis(x, indices, /, *, axis: int = -1):
     """``out[..., i, ...] = x[..., indices[..., i, ...], ...]`` along ``axis``; ``indices`` has
     ``x``'s rank and broadcasts against ``x`` on the other dimensions."""
-    ndim = x.ndim
-    if indices.ndim != ndim:
+    ndim = x.shape.rank
+    if indices.shape.rank != ndim:
         raise ValueError(
-            f"take_along_axis: 'indices' must have the rank of 'x' ({ndim}); got rank {indices.ndim}"
+            f"take_along_axis: 'indices' must have the rank of 'x' ({ndim}); got rank {indices.shape.rank}"
         )
     ax = axis % ndim
     last = ax == ndim - 1
@@ -758,11 +758,11 @@ def argsort(x, /, *, axis: int = -1, descending: builtins.bool = False, stable: 
 
 def matmul(x1, x2, /):
     a, b = _pair(x1, x2)
-    if a.ndim == 1 and b.ndim == 1:
+    if a.shape.rank == 1 and b.shape.rank == 1:
         return tf.reduce_sum(a * b)
-    if a.ndim == 1:
+    if a.shape.rank == 1:
         return tf.squeeze(tf.linalg.matmul(a[None, :], b), -2)
-    if b.ndim == 1:
+    if b.shape.rank == 1:
         return tf.squeeze(tf.linalg.matmul(a, b[:, None]), -1)
     return tf.linalg.matmul(a, b)
 

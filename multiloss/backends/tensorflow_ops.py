@@ -47,7 +47,7 @@ def _via_float32(fn):
 def _pick(x, labels, axis=-1):
     """``x[..., labels, ...]`` along ``axis``: ``tf.gather`` with ``batch_dims`` (the class axis
     moved last first when it is not)."""
-    ndim = x.ndim
+    ndim = x.shape.rank
     ax = axis % ndim
     if ax != ndim - 1:
         x = _tfn.moveaxis(x, ax, -1)
@@ -73,8 +73,20 @@ def _is_concrete(x):
     return tf.executing_eagerly() and not tf.is_symbolic_tensor(x)
 
 
+def _logistic_loss(x, t):
+    # tf.nn.sigmoid_cross_entropy_with_logits computes max(x, 0) - x t + log1p(exp(-|x|)), the
+    # same value, as one op with a fused gradient (it requires equal shapes and dtypes)
+    if x.dtype != t.dtype or x.shape != t.shape:
+        return _ops.logistic_loss.generic(_tfn, x, t)
+    if x.dtype in _LOW:  # float32 inside, as softplus/log_sigmoid above
+        return tf.cast(tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.cast(t, tf.float32),
+                                                               logits=tf.cast(x, tf.float32)), x.dtype)
+    return tf.nn.sigmoid_cross_entropy_with_logits(labels=t, logits=x)
+
+
 _ops.register(
     _NS,
+    logistic_loss=_logistic_loss,
     stop_gradient=tf.stop_gradient,
     log_softmax=_log_softmax,
     softmax=_softmax,

@@ -33,7 +33,7 @@ def as_float_like(xp, x: Any, like: Any) -> Any:
 
 def class_axis(x: Any) -> int:
     """torch's class dimension: 1 for batched input ``(N, C, d1, ...)``, 0 for ``(C,)``."""
-    return 0 if x.ndim == 1 else 1
+    return 0 if len(x.shape) == 1 else 1
 
 
 def along_axis(xp, vec: Any, ndim: int, axis: int) -> Any:

@@ -48,7 +48,7 @@ def _bce_elementwise(xp, p, t):
 def _bce_logits_elementwise(xp, x, t, pos_weight=None):
     # torch: (1 - t) * x + (1 + (pw - 1) t) * softplus(-x); log_sigmoid(x) = -softplus(-x)
     if pos_weight is None:
-        return (1 - t) * x - _ops.log_sigmoid(xp, x)
+        return _ops.logistic_loss(xp, x, t)
     return (1 - t) * x - (1 + (pos_weight - 1) * t) * _ops.log_sigmoid(xp, x)
 
 
@@ -191,7 +191,7 @@ def _nll(fn, xp, logp, target, weight, ignore_index, reduction, label_smoothing,
     ``(N, C)`` scattered one-hot; see benchmarks/bench_jax.py)."""
     n_classes = logp.shape[cd]
     check_weight(fn, "weight", weight, n_classes)
-    w_b = None if weight is None else along_axis(xp, as_float_like(xp, weight, logp), logp.ndim, cd)
+    w_b = None if weight is None else along_axis(xp, as_float_like(xp, weight, logp), len(logp.shape), cd)
 
     if xp.isdtype(target.dtype, "real floating"):
         if logits:
@@ -248,7 +248,7 @@ def _class_inputs(fn, input, target, reduction, weight, label_smoothing=0.0):
     check_floating(xp, fn, "input", input)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{fn}: argument 'label_smoothing' must be in [0, 1]; got {label_smoothing!r}")
-    if input.ndim == 0:
+    if len(input.shape) == 0:
         raise ValueError(f"{fn}: argument 'input' must have a class dimension, (C,) or (N, C, ...); got a 0-d array")
     return xp, class_axis(input)
 

@@ -39,5 +39,5 @@ def kl_div(input: Any, target: Any, reduction: str = "mean", log_target: bool = 
         loss = _ops.xlogy(xp, target, target) - target * input
     if reduction == "batchmean":
         total = xp.sum(loss)
-        return total / input.shape[0] if input.ndim > 0 else total
+        return total / input.shape[0] if len(input.shape) > 0 else total
     return reduce(xp, loss, reduction, fn)

@@ -54,11 +54,6 @@ def l1_loss(input: Any, target: Any, reduction: str = "mean", weight: Any = None
     return reduce(xp, xp.abs(input - target), reduction, fn, _elementwise_weight(fn, input, weight))
 
 
-def _huber_elementwise(xp, d, delta):
-    a = xp.abs(d)
-    return xp.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
-
-
 def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float = 1.0) -> Any:
     r"""Smooth L1: :math:`\ell_i = 0.5 d_i^2/\beta` if :math:`|d_i| < \beta` else
     :math:`|d_i| - 0.5\beta`, with :math:`d = x - y`; ``beta=0`` is exactly L1.
@@ -70,12 +65,13 @@ def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float
     xp, target = elementwise_inputs(fn, input, target, reduction)
     if beta < 0:
         raise ValueError(f"{fn}: argument 'beta' must be >= 0; got {beta!r}")
-    d = input - target
     if beta == 0:
-        loss = xp.abs(d)
+        loss = xp.abs(input - target)
     else:
-        a = xp.abs(d)
-        loss = xp.where(a < beta, (0.5 / beta) * d * d, a - 0.5 * beta)
+        # smooth_l1 = huber(delta=beta) / beta; the fused primitive (torch: aten::huber_loss)
+        loss = _ops.huber(xp, input, target, beta)
+        if beta != 1:
+            loss = loss / beta
     return reduce(xp, loss, reduction, fn)
 
 
@@ -94,7 +90,7 @@ def huber_loss(
     xp, target = elementwise_inputs(fn, input, target, reduction, weight)
     if is_number(delta) and not delta > 0:
         raise ValueError(f"{fn}: argument 'delta' must be > 0; got {delta!r}")
-    loss = _huber_elementwise(xp, input - target, delta)
+    loss = _ops.huber(xp, input, target, delta)
     if _elementwise_weight(fn, input, weight) is not None:
         loss = loss * weight  # a rescaling: 'mean' stays over elements (torch)
     return reduce(xp, loss, reduction, fn)
