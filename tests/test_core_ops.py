@@ -41,9 +41,11 @@ CASES = {
     "log_softmax_pick": [((X, LABELS), dict(axis=1)), ((X_EXT, LABELS[:3]), dict(axis=1)),
                          ((X, np.array([2, 0, 1, 2])), dict(axis=0))],
     "squared_difference": [((X, X[::-1]), {}), ((X, X[0]), {})],
+    "logistic_loss": [((X, (X > 0) * 1.0), {}), ((X_EXT, np.full_like(X_EXT, 0.3)), {})],
+    "huber": [((X, X[::-1]), {}), ((X, X[::-1]), dict(delta=0.5)), ((X, X[0]), dict(delta=2.0))],
 }
 DIFFERENTIABLE = ("log_softmax", "softmax", "logsumexp", "softplus", "log_sigmoid", "sigmoid", "clamped_log",
-                  "log_softmax_pick", "squared_difference")
+                  "log_softmax_pick", "squared_difference", "logistic_loss", "huber")
 OVERRIDE_BACKENDS = ("torch", "jax", "tensorflow")
 
 

@@ -29,6 +29,8 @@ CALLS = {
     "pick": ((X, LABELS), {"axis": 1}),
     "log_softmax_pick": ((X, LABELS), {"axis": 1}),
     "squared_difference": ((X, X.flip(0)), {}),
+    "logistic_loss": ((X * 10, (X > 0).to(X.dtype) * 0.8), {}),
+    "huber": ((X, X.flip(0)), {"delta": 0.5}),
     "xlogy": ((torch.tensor([0.0, 0.5, 2.0], dtype=torch.float64), torch.tensor([0.0, 0.3, 4.0], dtype=torch.float64)), {}),
     "clamped_log": ((P,), {}),
 }

@@ -59,8 +59,27 @@ def _squared_difference(x, y):
     return d * d
 
 
+def _logistic_loss(x, t):
+    # aten::binary_cross_entropy_with_logits: one fused kernel forward, one backward (torch
+    # computes the same (1 - t) x - log_sigmoid(x), torch/nn/functional.py -> ATen Loss.cpp)
+    if x.shape == t.shape and x.dtype == t.dtype:
+        return F.binary_cross_entropy_with_logits(x, t, reduction="none")
+    return (1 - t) * x - F.logsigmoid(x)
+
+
+def _huber(x, y, delta=1.0):
+    # aten::huber_loss(reduction=none): fused forward and backward kernels
+    if x.shape == y.shape and x.dtype == y.dtype and isinstance(delta, (int, float)):
+        return F.huber_loss(x, y, reduction="none", delta=float(delta))
+    d = x - y
+    a = d.abs()
+    return torch.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
+
+
 _ops.register(
     _NS,
+    logistic_loss=_logistic_loss,
+    huber=_huber,
     clamped_log=_clamped_log,
     log_softmax_pick=_log_softmax_pick,
     squared_difference=_squared_difference,

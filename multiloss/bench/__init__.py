@@ -1,0 +1,295 @@
+"""``multiloss bench``: multiloss vs the native built-ins, timed side by side, as ratios.
+
+For every loss with a native twin on every installed backend (torch eager and
+``torch.compile``; jax under ``jit``; keras/TensorFlow under ``tf.function``): forward and
+forward+backward time of multiloss and of the native loss, measured *interleaved* in the
+same run (:func:`multiloss.bench.harness.interleaved`), the peak memory of forward+backward
+where the backend can report it, and the per-call dispatch overhead on tiny inputs.
+
+    multiloss bench --quick                      # ~30 s: 64x10 and 4096x1000, few repeats
+    multiloss bench                              # the default grid (minutes on a 2-core CPU)
+    multiloss bench --full                       # + 8192x32000 for the cross-entropy family
+    multiloss bench --backend torch --loss CrossEntropyLoss --sizes 4096x1000 --json out.json
+
+Programmatic: :func:`run` returns the records; the backend specs are
+:mod:`multiloss.bench.torch`, :mod:`multiloss.bench.jax`, :mod:`multiloss.bench.tensorflow`.
+No framework is imported before a backend is selected.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import shlex
+import sys
+import time
+import warnings
+from types import ModuleType
+from typing import Callable, Sequence
+
+from . import harness
+from .harness import DispatchRecord, Record, Size
+
+__all__ = ["BACKENDS", "backend_spec", "run", "run_dispatch", "run_bench", "add_arguments"]
+
+# backend name -> spec module (imported only when selected)
+BACKENDS = {"torch": "multiloss.bench.torch", "jax": "multiloss.bench.jax", "tensorflow": "multiloss.bench.tensorflow"}
+_ALIASES = {"tf": "tensorflow", "keras": "tensorflow"}
+
+
+def backend_spec(name: str) -> ModuleType:
+    """The spec module of backend ``name`` (``torch``, ``jax``, ``tensorflow``; ``tf``/``keras``
+    are aliases of ``tensorflow``)."""
+    key = _ALIASES.get(name, name)
+    if key not in BACKENDS:
+        raise SystemExit(
+            f"multiloss bench: unknown backend {name!r}; available: {', '.join(BACKENDS)}"
+        )
+    return importlib.import_module(BACKENDS[key])
+
+
+def _select_losses(spec: ModuleType, losses: Sequence[str] | None):
+    if not losses:
+        return list(spec.LOSSES)
+    return [s for s in spec.LOSSES if s.name in losses]
+
+
+def run(
+    backend: str,
+    *,
+    sizes: Sequence[Size] | None = None,
+    losses: Sequence[str] | None = None,
+    modes: Sequence[str] | None = None,
+    repeat: int = 15,
+    warmup: int = 3,
+    budget_s: float = 4.0,
+    memory: bool = True,
+    explicit_sizes: bool | None = None,
+    on_point: Callable[[str], None] | None = None,
+) -> list[Record]:
+    """Time every (mode, loss, size) of ``backend``; one :class:`Record` each.
+
+    ``sizes`` defaults to :data:`harness.DEFAULT_SIZES` (large sizes for the classification
+    losses only, unless ``explicit_sizes``); ``losses``/``modes`` default to all of the spec's.
+    ``budget_s`` caps the timed samples of one pair. A point that fails (a value mismatch, an
+    out-of-memory ...) is recorded with its error, not raised. ``on_point`` is called before each point.
+    """
+    spec = backend_spec(backend)
+    if explicit_sizes is None:
+        explicit_sizes = sizes is not None
+    sizes = list(sizes) if sizes is not None else list(harness.DEFAULT_SIZES)
+    records = []
+    for mode in modes or spec.MODES:
+        for ls in _select_losses(spec, losses):
+            for size in harness.grid_for(sizes, ls.classification, explicit_sizes):
+                if on_point is not None:
+                    on_point(f"{spec.NAME}/{mode} {ls.name} {size}")
+                rec = Record(spec.NAME, mode, ls.name, ls.ours, ls.native, str(size), size.elements)
+                try:
+                    p = spec.prepare(ls, mode, size)
+                    n = harness.repeats_for(size, repeat)
+                    fa, fb = p.forward
+                    t = harness.interleaved(fa, fb, repeat=n, warmup=warmup, budget_s=budget_s)
+                    p.check()
+                    rec.forward_ours_s, rec.forward_native_s = t.a_s, t.b_s
+                    fa, fb = p.forward_backward
+                    t = harness.interleaved(fa, fb, repeat=n, warmup=warmup, budget_s=budget_s)
+                    rec.fb_ours_s, rec.fb_native_s = t.a_s, t.b_s
+                    rec.inner, rec.repeats = t.inner, len(t.a_samples)
+                    rec.memory_kind = p.memory_kind
+                    if memory and p.memory is not None:
+                        m = p.memory()
+                        if m is not None:
+                            rec.memory_ours, rec.memory_native, rec.memory_kind = m
+                except Exception as exc:  # recorded and reported, the run goes on
+                    rec.error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+                finally:
+                    p = fa = fb = None  # free the point's arrays before the next one
+                records.append(rec)
+    return records
+
+
+def run_dispatch(backend: str, losses: Sequence[str] | None = None, budget_s: float = 0.3) -> list[DispatchRecord]:
+    """Per-call dispatch overhead on tiny (4x3) eager inputs, one record per loss."""
+    spec = backend_spec(backend)
+    out = []
+    for ls in _select_losses(spec, losses):
+        try:
+            out.append(spec.dispatch(ls, budget_s=budget_s))
+        except Exception as exc:  # pragma: no cover - reported, not raised
+            print(f"multiloss bench: dispatch {backend} {ls.name} failed: {exc}", file=sys.stderr)
+    return out
+
+
+# ----------------------------------------------------------------------------- CLI
+
+
+def add_arguments(b: argparse.ArgumentParser) -> None:
+    """The options of ``multiloss bench`` (used by :mod:`multiloss.cli`)."""
+    b.add_argument("--backend", action="append",
+                   help="torch, jax, tensorflow (alias tf, keras); repeatable; default: every installed one")
+    b.add_argument("--loss", action="append",
+                   help="a loss of the backend's table (e.g. CrossEntropyLoss, squared_error, Huber); repeatable")
+    b.add_argument("--mode", action="append",
+                   help="eager, compile (torch), jit (jax), tf.function (tensorflow); repeatable; default: all")
+    b.add_argument("--quick", action="store_true",
+                   help="sizes 64x10 and 4096x1000, 5 repeats, short dispatch, and no torch.compile unless "
+                        "--mode compile: well under a minute per backend")
+    b.add_argument("--full", action="store_true",
+                   help="add 8192x32000 (2.6e8 elements, ~1 GB per float32 array; seconds per call on a "
+                        "2-core CPU) for the cross-entropy family; off by default as impractical on small machines")
+    b.add_argument("--sizes", metavar="NxC[,NxC...]",
+                   help="explicit sizes, every loss at every size (default grid: 64x10 256x100 1024x1000 "
+                        "4096x1000 8192x4000, the last for the cross-entropy family only)")
+    b.add_argument("--repeat", type=int, metavar="R",
+                   help="timed samples per pair (default 15, quick 5; fewer at >= 1e6 elements)")
+    b.add_argument("--budget", type=float, metavar="SECONDS",
+                   help="cap on the timed samples of one pair (default 4, quick 1)")
+    b.add_argument("--threads", type=int, metavar="N",
+                   help="intra-op threads of each framework (default: the framework's). On a small machine "
+                        "shared with other work, 1 avoids timing threads that wait for a core")
+    b.add_argument("--no-memory", action="store_true", help="skip the memory figures")
+    b.add_argument("--no-dispatch", action="store_true", help="skip the dispatch-overhead figures")
+    b.add_argument("--json", metavar="PATH", help="write every record, the machine and the misses as JSON")
+    b.add_argument("--markdown", metavar="PATH", help="write the tables as Markdown")
+    b.add_argument("--plot", metavar="PATH",
+                   help="forward+backward ratio vs size per backend, as an image (needs matplotlib)")
+    b.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def command_line(args: argparse.Namespace) -> str:
+    """The ``multiloss bench ...`` command that reproduces ``args`` (for the JSON/report)."""
+    parts = ["multiloss", "bench"]
+    for key in ("backend", "loss", "mode"):
+        for v in getattr(args, key, None) or ():
+            parts += [f"--{key}", v]
+    for key in ("quick", "full", "no_memory", "no_dispatch"):
+        if getattr(args, key, False):
+            parts.append("--" + key.replace("_", "-"))
+    for key in ("sizes", "repeat", "budget", "threads"):
+        v = getattr(args, key, None)
+        if v:
+            parts += [f"--{key}", str(v)]
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    """Handler of ``multiloss bench``; returns the exit status (0, or 2 on a usage error).
+
+    Missed targets are reported, not an error: the benchmark is never a pass/fail test."""
+    if args.plot:
+        harness.require_matplotlib()  # fail before minutes of timing, not after
+    names = args.backend or list(BACKENDS)
+    specs = [backend_spec(n) for n in dict.fromkeys(_ALIASES.get(n, n) for n in names)]
+    get = lambda k, d=None: getattr(args, k, d)  # noqa: E731 - tolerate a bare Namespace
+    quick, full = bool(get("quick")), bool(get("full"))
+    try:
+        if get("sizes"):
+            sizes, explicit = harness.parse_sizes(get("sizes")), True
+        else:
+            sizes = list(harness.QUICK_SIZES if quick else harness.FULL_SIZES if full else harness.DEFAULT_SIZES)
+            explicit = False
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
+    repeat = get("repeat") or (5 if quick else 15)
+    if repeat < 1:
+        raise SystemExit(f"multiloss bench: --repeat must be >= 1; got {repeat}")
+    budget = get("budget") or (1.0 if quick else 4.0)
+
+    ready, unavailable = [], {}
+    for spec in specs:
+        try:  # before the framework's first import where it matters (XLA_FLAGS)
+            spec.setup(get("threads"))
+        except ImportError:
+            pass  # reported by available()
+        ok, why = spec.available()
+        (ready.append(spec) if ok else unavailable.__setitem__(spec.NAME, why))
+    if args.backend and not ready:
+        raise SystemExit("multiloss bench: no requested backend is installed: "
+                         + "; ".join(f"{k}: {v}" for k, v in unavailable.items()))
+    losses, modes = get("loss"), get("mode")
+    if losses:
+        known = {ls.name for s in ready for ls in s.LOSSES}
+        bad = [x for x in losses if x not in known]
+        if bad:
+            raise SystemExit(f"multiloss bench: unknown loss(es) {bad} on {', '.join(s.NAME for s in ready)}; "
+                             f"available: {', '.join(sorted(known))}")
+    if modes:
+        known_modes = {m for s in ready for m in s.MODES}
+        bad = [m for m in modes if m not in known_modes]
+        if bad:
+            raise SystemExit(f"multiloss bench: unknown mode(s) {bad}; available: {', '.join(sorted(known_modes))}")
+
+    warnings.simplefilter("ignore")  # natives' deprecation chatter; the table reports numbers
+    plan = []  # (spec, modes, losses) that have something to do
+    for s in ready:
+        ms = [m for m in s.MODES if (m in modes if modes else not (quick and m == "compile"))]
+        ls = [x.name for x in s.LOSSES if not losses or x.name in losses]
+        if ms and ls:
+            plan.append((s, ms, ls))
+    total = sum(len(ms) * sum(len(harness.grid_for(sizes, x.classification, explicit))
+                              for x in s.LOSSES if x.name in ls) for s, ms, ls in plan)
+    total += 0 if get("no_dispatch") else sum(len(ls) for _, _, ls in plan)
+
+    start = time.perf_counter()
+    records: list[Record] = []
+    dispatch: list[DispatchRecord] = []
+    versions: dict[str, str] = {}
+    prog = harness.progress(total, not get("no_progress"))
+    task = None
+    if prog is not None:
+        prog.start()
+        task = prog.add_task("", total=total)
+
+    def tick(desc: str) -> None:
+        if prog is not None:
+            if tick.started:
+                prog.advance(task)
+            prog.update(task, description=desc)
+        tick.started = True
+
+    tick.started = False
+    try:
+        for s, ms, ls in plan:
+            versions.update(s.versions())
+            records += run(s.NAME, sizes=sizes, losses=ls, modes=ms, repeat=repeat, budget_s=budget,
+                           memory=not get("no_memory"), explicit_sizes=explicit, on_point=tick)
+            if not get("no_dispatch"):
+                for name in ls:
+                    tick(f"{s.NAME} dispatch {name}")
+                    dispatch += run_dispatch(s.NAME, [name], budget_s=0.1 if quick else 0.3)
+    finally:
+        if prog is not None:
+            prog.stop()
+    elapsed = time.perf_counter() - start
+
+    from ..cli import _print_table
+
+    _print_table(harness.TABLE_HEADER, harness.table_rows(records),
+                 title="multiloss bench: median time per call, ratio = multiloss / native "
+                       f"(f+b target {harness.TARGET_LARGE}x at >= 1e6 elements, {harness.TARGET_SMALL}x below; "
+                       f"memory {harness.TARGET_MEMORY}x)")
+    if dispatch:
+        _print_table(harness.DISPATCH_HEADER, harness.dispatch_rows(dispatch),
+                     title=f"dispatch overhead per call on tiny eager inputs (target <= {harness.TARGET_DISPATCH_US:.0f} us)")
+    for name, why in unavailable.items():
+        print(f"  {name}: unavailable ({why})")
+    missed = harness.misses(records, dispatch)
+    print(f"{len(records)} points, {len(dispatch)} dispatch figures in {elapsed:.0f}s; "
+          f"{len(missed)} target(s) missed" + (":" if missed else ""))
+    for line in missed:
+        print(f"  ✘ {line}")
+
+    meta = {"command": command_line(args),
+            "machine": harness.machine(versions), "elapsed_s": elapsed, "unavailable": unavailable}
+    if get("json"):
+        harness.write_json(args.json, records, dispatch, meta)
+    if get("markdown"):
+        with open(args.markdown, "w") as f:
+            f.write(harness.markdown_table(harness.TABLE_HEADER, harness.table_rows(records)) + "\n\n")
+            if dispatch:
+                f.write(harness.markdown_table(harness.DISPATCH_HEADER, harness.dispatch_rows(dispatch)) + "\n")
+    if args.plot:
+        harness.plot(args.plot, records)
+    return 0
+

@@ -1,0 +1,151 @@
+"""jax spec for ``multiloss bench``: ``multiloss.jax.<name>`` vs ``optax.losses.<name>``.
+
+Mode ``jit``: forward is ``jax.jit(lambda p, t: mean(loss(p, t)))``, forward+backward is
+``jax.jit(jax.value_and_grad(...))`` of the same mean (both compiled during warm-up, outside
+the timed region); every call ends in ``jax.block_until_ready``.
+
+Memory: the compiled executable's ``memory_analysis()`` of the jitted ``value_and_grad``:
+``temp_size_in_bytes + output_size_in_bytes`` (XLA's planned peak beyond the arguments).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .harness import DispatchRecord, LossSpec, Prepared, Size, interleaved
+
+NAME = "jax"
+MODES = ("jit",)
+
+LOSSES: tuple[LossSpec, ...] = tuple(
+    LossSpec(name, f"multiloss.jax.{name}", f"optax.losses.{name}", inputs, cls)
+    for name, inputs, cls in (
+        ("squared_error", "regression", False),
+        ("huber_loss", "regression", False),
+        ("sigmoid_binary_cross_entropy", "logits_binary", False),
+        ("softmax_cross_entropy", "class_prob", True),
+        ("softmax_cross_entropy_with_integer_labels", "class_index", True),
+        ("kl_divergence", "log_probs_probs", False),
+        ("cosine_similarity", "regression", False),
+        ("hinge_loss", "hinge", False),
+    )
+)
+
+
+def available() -> tuple[bool, str]:
+    try:
+        import jax  # noqa: F401
+        import optax  # noqa: F401
+
+        import multiloss.jax  # noqa: F401
+    except Exception as exc:
+        return False, f"{type(exc).__name__}: {exc}"
+    return True, ""
+
+
+def setup(threads: int | None = None) -> None:
+    """One XLA CPU thread when ``threads == 1`` (``XLA_FLAGS``; effective only before jax
+    initialises its CPU client, i.e. in a fresh process)."""
+    if threads == 1:
+        import os
+
+        flags = os.environ.get("XLA_FLAGS", "")
+        if "multi_thread_eigen" not in flags:
+            os.environ["XLA_FLAGS"] = (flags + " --xla_cpu_multi_thread_eigen=false "
+                                       "intra_op_parallelism_threads=1").strip()
+
+
+def versions() -> dict[str, str]:
+    import jax
+    import optax
+
+    return {"jax": jax.__version__, "optax": optax.__version__, "jax_device": str(jax.devices()[0])}
+
+
+def make_inputs(kind: str, size: Size, seed: int = 0) -> tuple[Any, Any]:
+    """``(prediction, target)`` of ``kind`` (float32), from ``jax.random``."""
+    import jax
+    import jax.numpy as jnp
+
+    k1, k2 = jax.random.split(jax.random.PRNGKey(seed))
+    n, c = size.n, size.c
+    x = jax.random.normal(k1, (n, c), dtype=jnp.float32)
+    if kind == "regression":
+        y = jax.random.normal(k2, (n, c), dtype=jnp.float32)
+    elif kind == "logits_binary":
+        y = jax.random.bernoulli(k2, 0.5, (n, c)).astype(jnp.float32)
+    elif kind == "class_prob":
+        y = jax.nn.softmax(jax.random.normal(k2, (n, c), dtype=jnp.float32), axis=-1)
+    elif kind == "class_index":
+        y = jax.random.randint(k2, (n,), 0, c, dtype=jnp.int32)
+    elif kind == "log_probs_probs":
+        x = jax.nn.log_softmax(x, axis=-1)
+        y = jax.nn.softmax(jax.random.normal(k2, (n, c), dtype=jnp.float32), axis=-1)
+    elif kind == "hinge":
+        y = jnp.where(jax.random.bernoulli(k2, 0.5, (n, c)), 1.0, -1.0).astype(jnp.float32)
+    else:  # pragma: no cover - a spec typo
+        raise ValueError(f"bench.jax: unknown input kind {kind!r}")
+    return jax.block_until_ready(x), jax.block_until_ready(y)
+
+
+def functions(spec: LossSpec) -> tuple[Any, Any]:
+    import optax
+
+    import multiloss.jax as mj
+
+    return getattr(mj, spec.name), getattr(optax.losses, spec.name)
+
+
+def prepare(spec: LossSpec, mode: str, size: Size) -> Prepared:
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    if mode != "jit":
+        raise ValueError(f"multiloss bench: jax modes are {MODES}; got {mode!r}")
+    ours, native = functions(spec)
+    x, y = make_inputs(spec.inputs, size)
+
+    def mean_of(f):
+        return lambda p, t: jnp.mean(f(p, t))
+
+    fwd = [jax.jit(mean_of(f)) for f in (ours, native)]
+    fb = [jax.jit(jax.value_and_grad(mean_of(f))) for f in (ours, native)]
+
+    def call(f):
+        return lambda: jax.block_until_ready(f(x, y))
+
+    def check():
+        a, b = float(fwd[0](x, y)), float(fwd[1](x, y))
+        if not np.isclose(a, b, rtol=1e-4, atol=1e-5):
+            raise AssertionError(f"{spec.name} {size}: multiloss {a} != optax {b}")
+
+    kind = "XLA memory_analysis temp+output"
+
+    def memory():
+        out = []
+        for f in fb:
+            m = f.lower(x, y).compile().memory_analysis()
+            if m is None:
+                return None
+            out.append(int(m.temp_size_in_bytes + m.output_size_in_bytes))
+        return out[0], out[1], kind
+
+    return Prepared((call(fwd[0]), call(fwd[1])), (call(fb[0]), call(fb[1])), check, memory, kind)
+
+
+def dispatch(spec: LossSpec, size: Size = Size(4, 3), budget_s: float = 0.3) -> DispatchRecord:
+    """Per-call cost of the *eager* (un-jitted) ``multiloss.jax`` vs ``optax`` call on tiny
+    arrays (under ``jit`` neither runs Python per call), and of the bare ``array_namespace``.
+    Eager jax dispatches every primitive op separately (several us each), so this difference
+    also counts any op multiloss runs that optax does not."""
+    import jax
+
+    from .._namespace import array_namespace
+
+    ours, native = functions(spec)
+    x, y = make_inputs(spec.inputs, size)
+    t = interleaved(lambda: jax.block_until_ready(ours(x, y)), lambda: jax.block_until_ready(native(x, y)),
+                    repeat=15, warmup=20, min_sample_s=0.01, budget_s=budget_s)
+    ns = interleaved(lambda: array_namespace(x, y), lambda: None, repeat=7, warmup=50, min_sample_s=0.005)
+    return DispatchRecord(NAME, spec.name, str(size), t.a_s * 1e6, t.b_s * 1e6, (ns.a_s - ns.b_s) * 1e6)

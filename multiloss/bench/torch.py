@@ -1,0 +1,211 @@
+"""torch spec for ``multiloss bench``: ``multiloss.torch.X`` vs ``torch.nn.X``.
+
+Modes: ``eager`` and ``compile`` (``torch.compile(module, backend="inductor",
+dynamic=False)``; compiled once per size during warm-up, outside the timed region: on a
+2-core CPU the first inductor compile takes ~20 s, later ones ~3 s per graph).
+
+Memory: on CUDA, ``torch.cuda.max_memory_allocated`` over one forward+backward (above what
+was allocated before it). On CPU, torch keeps no allocator statistics, so the figure is the
+**bytes of tensors saved for backward** (``torch.autograd.graph.saved_tensors_hooks``, sum of
+the unique storages, inputs included): the activation memory held between forward and
+backward; eager mode only (a compiled graph saves inside AOTAutograd).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .harness import DispatchRecord, LossSpec, Prepared, Size, interleaved
+
+NAME = "torch"
+MODES = ("eager", "compile")
+COMPILE_BACKEND = "inductor"
+
+LOSSES: tuple[LossSpec, ...] = tuple(
+    LossSpec(name, f"multiloss.torch.{name}", f"torch.nn.{name}", inputs, cls, kw)
+    for name, inputs, cls, kw in (
+        ("MSELoss", "regression", False, {}),
+        ("L1Loss", "regression", False, {}),
+        ("SmoothL1Loss", "regression", False, {}),
+        ("HuberLoss", "regression", False, {}),
+        ("BCELoss", "probabilities", False, {}),
+        ("BCEWithLogitsLoss", "logits_binary", False, {}),
+        ("CrossEntropyLoss", "class_index", True, {}),
+        ("NLLLoss", "log_probs_index", True, {}),
+        ("KLDivLoss", "log_probs_probs", False, {"reduction": "batchmean"}),
+    )
+)
+
+
+def available() -> tuple[bool, str]:
+    try:
+        import torch  # noqa: F401
+
+        import multiloss.torch  # noqa: F401
+    except Exception as exc:  # ImportError or a broken install
+        return False, f"{type(exc).__name__}: {exc}"
+    return True, ""
+
+
+def setup(threads: int | None = None) -> None:
+    """Intra-op threads for torch (``torch.set_num_threads``); ``None`` keeps torch's default."""
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
+def versions() -> dict[str, str]:
+    import torch
+
+    return {"torch": torch.__version__, "torch_threads": str(torch.get_num_threads()),
+            "torch_device": _device()}
+
+
+def _device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _sync() -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
+def make_inputs(kind: str, size: Size, seed: int = 0) -> tuple[Any, Any]:
+    """``(input, target)`` of ``kind`` on the default device, from torch's own generator."""
+    import torch
+
+    g = torch.Generator().manual_seed(seed)
+    n, c = size.n, size.c
+    x = torch.randn(n, c, generator=g)
+    if kind == "regression":
+        y = torch.randn(n, c, generator=g)
+    elif kind == "probabilities":
+        x = torch.sigmoid(x)
+        y = torch.randint(0, 2, (n, c), generator=g).float()
+    elif kind == "logits_binary":
+        y = torch.randint(0, 2, (n, c), generator=g).float()
+    elif kind == "class_index":
+        y = torch.randint(0, c, (n,), generator=g)
+    elif kind == "log_probs_index":
+        x = torch.log_softmax(x, dim=1)
+        y = torch.randint(0, c, (n,), generator=g)
+    elif kind == "log_probs_probs":
+        x = torch.log_softmax(x, dim=1)
+        y = torch.softmax(torch.randn(n, c, generator=g), dim=1)
+    else:  # pragma: no cover - a spec typo
+        raise ValueError(f"bench.torch: unknown input kind {kind!r}")
+    dev = _device()
+    return x.to(dev).requires_grad_(True), y.to(dev)
+
+
+def modules(spec: LossSpec) -> tuple[Any, Any]:
+    import torch
+
+    import multiloss.torch as mt
+
+    return getattr(mt, spec.name)(**spec.kwargs), getattr(torch.nn, spec.name)(**spec.kwargs)
+
+
+def prepare(spec: LossSpec, mode: str, size: Size) -> Prepared:
+    import torch
+
+    ours, native = modules(spec)
+    x, y = make_inputs(spec.inputs, size)
+    if mode == "compile":
+        import torch._dynamo
+
+        torch._dynamo.reset()  # a fresh cache per point: no recompile-limit surprises
+        ours = torch.compile(ours, backend=COMPILE_BACKEND, dynamic=False)
+        native = torch.compile(native, backend=COMPILE_BACKEND, dynamic=False)
+    elif mode != "eager":
+        raise ValueError(f"multiloss bench: torch modes are {MODES}; got {mode!r}")
+
+    def fwd(m):
+        def f():
+            with torch.no_grad():
+                m(x, y)
+            _sync()
+
+        return f
+
+    def fb(m):
+        def f():
+            m(x, y).backward()
+            x.grad = None
+            _sync()
+
+        return f
+
+    def check():
+        with torch.no_grad():
+            a, b = ours(x, y), native(x, y)
+        if not torch.allclose(a, b, rtol=1e-4, atol=1e-5):
+            raise AssertionError(f"{spec.name} {size}: multiloss {a.item()} != native {b.item()}")
+
+    memory, kind = None, "n/a"
+    if _device() == "cuda":
+        kind = "cuda max_memory_allocated"
+
+        def memory():
+            return _cuda_peak(lambda: ours(x, y).backward(), x), _cuda_peak(lambda: native(x, y).backward(), x), kind
+    elif mode == "eager":
+        kind = "saved-for-backward bytes"
+
+        def memory():
+            return _saved_bytes(lambda: ours(x, y), x), _saved_bytes(lambda: native(x, y), x), kind
+    else:
+        kind = "n/a (CPU compile)"
+    return Prepared((fwd(ours), fwd(native)), (fb(ours), fb(native)), check, memory, kind)
+
+
+def _saved_bytes(run, x) -> int:
+    """Sum of the unique storages saved for backward by one forward (then backward)."""
+    import torch
+
+    seen: dict[int, int] = {}
+
+    def pack(t):
+        s = t.untyped_storage()
+        seen[s.data_ptr()] = s.nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        out = run()
+    out.backward()
+    x.grad = None
+    return sum(seen.values())
+
+
+def _cuda_peak(run, x) -> int:
+    import torch
+
+    torch.cuda.synchronize()
+    base = torch.cuda.memory_allocated()
+    torch.cuda.reset_peak_memory_stats()
+    run()
+    torch.cuda.synchronize()
+    peak = torch.cuda.max_memory_allocated() - base
+    x.grad = None
+    return peak
+
+
+def dispatch(spec: LossSpec, size: Size = Size(4, 3), budget_s: float = 0.3) -> DispatchRecord:
+    """Per-call cost of ``multiloss.torch.X()(x, y)`` vs ``torch.nn.X()(x, y)`` on tiny eager
+    tensors (no autograd), and of the bare ``array_namespace(x, y)``."""
+    import torch
+
+    from .._namespace import array_namespace
+
+    ours, native = modules(spec)
+    x, y = make_inputs(spec.inputs, size)
+    x = x.detach()
+    t = interleaved(lambda: ours(x, y), lambda: native(x, y), repeat=15, warmup=50,
+                    min_sample_s=0.01, budget_s=budget_s)
+    ns = interleaved(lambda: array_namespace(x, y), lambda: None, repeat=7, warmup=50, min_sample_s=0.005)
+    del torch
+    return DispatchRecord(NAME, spec.name, str(size), t.a_s * 1e6, t.b_s * 1e6, (ns.a_s - ns.b_s) * 1e6)
