@@ -39,7 +39,9 @@ __all__ = [
     "log_softmax_pick",
     "squared_difference",
     "logistic_loss",
+    "binary_log_loss",
     "huber",
+    "min_max",
     "PRIMITIVES",
 ]
 
@@ -63,7 +65,9 @@ PRIMITIVES = (
     "log_softmax_pick",
     "squared_difference",
     "logistic_loss",
+    "binary_log_loss",
     "huber",
+    "min_max",
 )
 
 
@@ -218,6 +222,13 @@ def clamped_log(xp, x, min=-100.0):
     return xp.where(pos, xp.maximum(logx, floor), floor)
 
 
+@_fast("min_max")
+def min_max(xp, x):
+    """``(min(x), max(x))`` as 0-d arrays: what the eager value checks read (labels in range,
+    probabilities in [0, 1]). torch overrides it with ``torch.aminmax`` (one pass)."""
+    return xp.min(x), xp.max(x)
+
+
 @_fast("is_concrete")
 def is_concrete(xp, x):
     """Whether ``x``'s values can be read now (eager, not being traced or compiled).
@@ -253,6 +264,18 @@ def logistic_loss(xp, x, t):
     fused forward and one backward kernel instead of six autograd nodes: 1.5-2x faster
     forward+backward at 4096x1000 on CPU), TF with ``tf.nn.sigmoid_cross_entropy_with_logits``."""
     return (1 - t) * x - log_sigmoid(xp, x)
+
+
+@_fast("binary_log_loss")
+def binary_log_loss(xp, p, t):
+    """``-(t log p + (1 - t) log(1 - p))`` elementwise on probabilities ``p``, each log clamped
+    at -100 (torch ``binary_cross_entropy``); the generic gradient at ``p`` in {0, 1} is 0.
+
+    torch overrides it (float32/float64) with ``F.binary_cross_entropy(reduction="none")``: one
+    fused kernel each way instead of ~10 autograd nodes (3x faster forward+backward and 4x
+    less memory saved for backward at 4096x1000), with torch's own gradient at the endpoints
+    (``(p - t) / max(p (1 - p), 1e-12)``, e.g. -1e12 at p=0, t=1) as a drop-in must."""
+    return -(t * clamped_log(xp, p) + (1 - t) * clamped_log(xp, 1 - p))
 
 
 @_fast("huber")

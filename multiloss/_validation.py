@@ -155,7 +155,7 @@ def check_class_targets(
     n_classes = in_shape[class_axis]
     if n_classes is None or numel(target) == 0 or not _ops.is_concrete(xp, target):
         return ignore_index is not None
-    lo, hi = xp.min(target), xp.max(target)
+    lo, hi = _ops.min_max(xp, target)
     # under jax.jit a closed-over concrete array still yields traced reductions
     if not _ops.is_concrete(xp, lo):
         return ignore_index is not None
@@ -189,11 +189,11 @@ def check_probabilities(xp, fn: str, name: str, x: Any) -> None:
     """Values in [0, 1] (when concrete): torch's ``binary_cross_entropy`` contract."""
     if numel(x) == 0 or not _ops.is_concrete(xp, x):
         return
-    all_ok = xp.all((x >= 0) & (x <= 1))
-    if not _ops.is_concrete(xp, all_ok):  # traced (see check_class_targets)
+    lo, hi = _ops.min_max(xp, x)
+    if not _ops.is_concrete(xp, lo):  # traced (see check_class_targets)
         return
-    if not bool(all_ok):
-        lo, hi = float(xp.min(x)), float(xp.max(x))
+    lo, hi = float(lo), float(hi)
+    if not (lo >= 0 and hi <= 1):  # also false for nan
         raise ValueError(
             f"{fn}: argument '{name}' must hold probabilities in [0, 1]; got values in "
             f"[{lo:.6g}, {hi:.6g}] (pass logits to the *_with_logits / from_logits variant)"

@@ -31,9 +31,17 @@ CALLS = {
     "squared_difference": ((X, X.flip(0)), {}),
     "logistic_loss": ((X * 10, (X > 0).to(X.dtype) * 0.8), {}),
     "huber": ((X, X.flip(0)), {"delta": 0.5}),
+    "binary_log_loss": ((torch.sigmoid(X), (X > 0).to(X.dtype) * 0.7), {}),
     "xlogy": ((torch.tensor([0.0, 0.5, 2.0], dtype=torch.float64), torch.tensor([0.0, 0.3, 4.0], dtype=torch.float64)), {}),
     "clamped_log": ((P,), {}),
 }
+
+
+def test_min_max_is_one_aminmax_pass():
+    lo, hi = _ops.min_max(xp, X)
+    assert float(lo) == float(X.min()) and float(hi) == float(X.max())
+    lo, hi = _ops.min_max(xp, LABELS)
+    assert int(lo) == int(LABELS.min()) and int(hi) == int(LABELS.max())
 
 
 def test_every_primitive_has_a_torch_override():
@@ -78,3 +86,19 @@ def test_stop_gradient_and_is_concrete():
     seen = []
     torch.func.vmap(lambda v: seen.append(_ops.is_concrete(xp, v)) or v)(torch.ones(3, 2))
     assert seen == [False]
+
+
+def test_binary_log_loss_endpoints_follow_torch():
+    """At p in {0, 1} the fused override has torch's own finite gradient (a drop-in must), and
+    both give torch's clamped value 100; float16 keeps the generic body (gradient 0 there)."""
+    p = torch.tensor([0.0, 1.0, 0.3], dtype=torch.float64, requires_grad=True)
+    t = torch.tensor([1.0, 0.0, 1.0], dtype=torch.float64)
+    out = _ops.binary_log_loss(xp, p, t)
+    ref = torch.nn.functional.binary_cross_entropy(p, t, reduction="none")
+    torch.testing.assert_close(out, ref)
+    (g,) = torch.autograd.grad(out.sum(), p)
+    (g_ref,) = torch.autograd.grad(ref.sum(), p)
+    torch.testing.assert_close(g, g_ref)
+    h = p.detach().half().requires_grad_(True)
+    (gh,) = torch.autograd.grad(_ops.binary_log_loss(xp, h, t.half()).sum(), h)
+    assert torch.isfinite(gh).all() and gh[0] == 0 and gh[1] == 0

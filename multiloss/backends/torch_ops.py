@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from array_api_compat import torch as xp_torch
 
 from .. import _ops
 
@@ -67,6 +68,15 @@ def _logistic_loss(x, t):
     return (1 - t) * x - F.logsigmoid(x)
 
 
+def _binary_log_loss(p, t):
+    # aten::binary_cross_entropy(reduction=none): one fused kernel each way (its log clamp at
+    # -100 is the canonical one). Half precision keeps the generic body: torch's endpoint
+    # gradient (p - t) / max(p (1 - p), 1e-12) overflows float16.
+    if p.shape == t.shape and p.dtype == t.dtype and p.dtype in (torch.float32, torch.float64):
+        return F.binary_cross_entropy(p, t, reduction="none")
+    return _ops.binary_log_loss.generic(xp_torch, p, t)
+
+
 def _huber(x, y, delta=1.0):
     # aten::huber_loss(reduction=none): fused forward and backward kernels
     if x.shape == y.shape and x.dtype == y.dtype and isinstance(delta, (int, float)):
@@ -79,6 +89,8 @@ def _huber(x, y, delta=1.0):
 _ops.register(
     _NS,
     logistic_loss=_logistic_loss,
+    binary_log_loss=_binary_log_loss,
+    min_max=lambda x: tuple(torch.aminmax(x)),
     huber=_huber,
     clamped_log=_clamped_log,
     log_softmax_pick=_log_softmax_pick,

@@ -40,9 +40,8 @@ __all__ = [
 
 
 def _bce_elementwise(xp, p, t):
-    # torch clamps each log at -100 (aten binary_cross_entropy); clamped_log has a 0, not
-    # nan, gradient at p == 0 / p == 1.
-    return -(t * _ops.clamped_log(xp, p) + (1 - t) * _ops.clamped_log(xp, 1 - p))
+    # torch clamps each log at -100 (aten binary_cross_entropy); see _ops.binary_log_loss
+    return _ops.binary_log_loss(xp, p, t)
 
 
 def _bce_logits_elementwise(xp, x, t, pos_weight=None):
