@@ -189,7 +189,7 @@ def check_probabilities(xp, fn: str, name: str, x: Any) -> None:
     """Values in [0, 1] (when concrete): torch's ``binary_cross_entropy`` contract."""
     if numel(x) == 0 or not _ops.is_concrete(xp, x):
         return
-    lo, hi = _ops.min_max(xp, x)
+    lo, hi = _ops.min_max(xp, _ops.stop_gradient(xp, x))  # values only: no autograd record
     if not _ops.is_concrete(xp, lo):  # traced (see check_class_targets)
         return
     lo, hi = float(lo), float(hi)

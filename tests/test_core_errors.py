@@ -266,3 +266,16 @@ def test_jit_keeps_static_checks_and_skips_value_checks():
     # but they run on concrete (eager) jax arrays
     with pytest.raises(ValueError, match=msg("[0, 3)", "e.g. 7")):
         ml.cross_entropy(x, bad)
+
+
+def test_kl_div_mean_warns_like_torch():
+    """torch warns that reduction='mean' is not the KL per sample; the canonical kl_div too."""
+    import warnings
+
+    x = np.log(np.full((2, 4), 0.25))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ml.kl_div(x, np.full((2, 4), 0.25), reduction="mean")
+        ml.kl_div(x, np.full((2, 4), 0.25), reduction="batchmean")
+    msgs = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+    assert len(msgs) == 1 and "kl_div: reduction='mean'" in msgs[0] and "'batchmean'" in msgs[0]

@@ -193,6 +193,12 @@ def _nll(fn, xp, logp, target, weight, ignore_index, reduction, label_smoothing,
     w_b = None if weight is None else along_axis(xp, as_float_like(xp, weight, logp), len(logp.shape), cd)
 
     if xp.isdtype(target.dtype, "real floating"):
+        if ignore_index is not None and ignore_index >= 0:
+            # torch: "ignore_index is not supported for floating point target"
+            raise ValueError(
+                f"{fn}: argument 'ignore_index' is not supported with probability (floating "
+                f"point) targets; got ignore_index={ignore_index} (pass class indices to ignore one)"
+            )
         if logits:
             logp = _ops.log_softmax(xp, logp, axis=cd)
         # probability targets (torch: cross_entropy_loss_prob_target): mean divides by the

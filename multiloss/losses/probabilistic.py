@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from .. import _ops
@@ -37,6 +38,15 @@ def kl_div(input: Any, target: Any, reduction: str = "mean", log_target: bool = 
         loss = xp.exp(target) * (target - input)
     else:
         loss = _ops.xlogy(xp, target, target) - target * input
+    if reduction == "mean":
+        # torch warns the same way (torch/nn/functional.py kl_div)
+        warnings.warn(
+            "kl_div: reduction='mean' divides the total loss by both the batch size and the "
+            "support size; 'batchmean' divides only by the batch size and is the KL divergence "
+            "per sample",
+            UserWarning,
+            stacklevel=2,
+        )
     if reduction == "batchmean":
         total = xp.sum(loss)
         return total / input.shape[0] if len(input.shape) > 0 else total
