@@ -1,33 +1,15 @@
-"""multiloss vs the native built-ins on torch (eager, compile): a thin script over :mod:`multiloss.bench`.
+"""multiloss on torch (eager, torch.compile) vs torch.nn: ``multiloss bench --backend torch`` as a script.
 
-Not a test: it prints figures. The harness (interleaved A/B timing, median after warm-up,
-size grid, memory, dispatch overhead) is the one behind ``multiloss bench``; the pairs
-timed are listed in ``multiloss/bench/torch.py``. Any option of ``multiloss bench`` works:
-
-    python benchmarks/bench_torch.py --quick
-    python benchmarks/bench_torch.py --sizes 4096x1000,64x10 --repeat 25 --threads 1 --json out.json
-
-``run(**kw)`` returns the records as dicts (see :func:`multiloss.bench.run`).
+Not a test: it prints ratios. Pairs timed: ``multiloss/bench/torch.py``; any option of
+``multiloss bench`` works (``--quick``, ``--sizes 4096x1000,64x10``, ``--threads 1``, ``--json``).
+``run(**kw)`` returns the records as dicts (:func:`multiloss.bench.run`).
 """
-
-from __future__ import annotations
 
 import sys
 
-from multiloss import bench, cli
+from multiloss.bench import script
 
-BACKEND = "torch"
-
-
-def run(**kw) -> list[dict]:
-    """:func:`multiloss.bench.run` on torch; one dict per (mode, loss, size)."""
-    return [r.as_dict() for r in bench.run(BACKEND, **kw)]
-
-
-def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    return cli.main(["bench", "--backend", BACKEND, *argv])
-
+run, main = script("torch")
 
 if __name__ == "__main__":
     sys.exit(main())

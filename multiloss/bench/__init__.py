@@ -30,7 +30,7 @@ from typing import Callable, Sequence
 from . import harness
 from .harness import DispatchRecord, Record, Size
 
-__all__ = ["BACKENDS", "backend_spec", "run", "run_dispatch", "run_bench", "add_arguments"]
+__all__ = ["BACKENDS", "backend_spec", "run", "run_dispatch", "run_bench", "add_arguments", "script"]
 
 # backend name -> spec module (imported only when selected)
 BACKENDS = {"torch": "multiloss.bench.torch", "jax": "multiloss.bench.jax", "tensorflow": "multiloss.bench.tensorflow"}
@@ -293,3 +293,21 @@ def run_bench(args: argparse.Namespace) -> int:
         harness.plot(args.plot, records)
     return 0
 
+
+
+def script(backend: str):
+    """``(run, main)`` for a ``benchmarks/bench_<backend>.py`` script: ``run(**kw)`` returns the
+    records of :func:`run` as dicts; ``main(argv)`` is ``multiloss bench --backend <backend> ...``."""
+
+    def run_records(**kw) -> list[dict]:
+        return [r.as_dict() for r in run(backend, **kw)]
+
+    def main(argv: Sequence[str] | None = None) -> int:
+        import sys
+
+        from .. import cli
+
+        argv = list(sys.argv[1:] if argv is None else argv)
+        return cli.main(["bench", "--backend", backend, *argv])
+
+    return run_records, main
