@@ -20,31 +20,6 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any, Callable
 
-__all__ = [
-    "register",
-    "override_for",
-    "stop_gradient",
-    "log_softmax",
-    "softmax",
-    "logsumexp",
-    "softplus",
-    "log_sigmoid",
-    "sigmoid",
-    "take_along_axis",
-    "pick",
-    "one_hot",
-    "xlogy",
-    "clamped_log",
-    "is_concrete",
-    "log_softmax_pick",
-    "squared_difference",
-    "logistic_loss",
-    "binary_log_loss",
-    "huber",
-    "min_max",
-    "PRIMITIVES",
-]
-
 # namespace.__name__ -> {primitive name -> implementation(x, ...) without xp}
 _OVERRIDES: dict[str, dict[str, Callable[..., Any]]] = {}
 
@@ -69,6 +44,8 @@ PRIMITIVES = (
     "huber",
     "min_max",
 )
+
+__all__ = ["register", "override_for", "PRIMITIVES", *PRIMITIVES]
 
 
 def register(namespace_name: str, **implementations: Callable[..., Any]) -> None:
