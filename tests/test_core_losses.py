@@ -650,3 +650,14 @@ def test_nll_and_binary_losses_match_torch(reduction):
         (ml.smooth_l1_loss(P, T, reduction=reduction, beta=0.7), F.smooth_l1_loss(t(P), t(T), reduction=reduction, beta=0.7)),
     ]:
         xp_assert_close(ours, theirs.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name, kw", [("smooth_l1_loss", "beta"), ("huber_loss", "delta")])
+def test_hyperparameter_may_be_traced_under_jit(name, kw):
+    """optax-style array hyper-parameters: no Python branch on a traced beta/delta."""
+    jax = pytest.importorskip("jax")
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
+    fn = getattr(ml, name)
+    traced = jax.jit(lambda v: fn(jax.numpy.asarray(x), jax.numpy.asarray(y), **{kw: v}))(0.7)
+    assert float(traced) == pytest.approx(float(fn(x, y, **{kw: 0.7})), rel=1e-6)

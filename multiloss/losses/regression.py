@@ -63,14 +63,15 @@ def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float
     """
     fn = "smooth_l1_loss"
     xp, target = elementwise_inputs(fn, input, target, reduction)
-    if beta < 0:
+    # a traced (array) beta, e.g. under jax.jit, must be > 0: it cannot be branched on
+    if is_number(beta) and beta < 0:
         raise ValueError(f"{fn}: argument 'beta' must be >= 0; got {beta!r}")
-    if beta == 0:
+    if is_number(beta) and beta == 0:
         loss = xp.abs(input - target)
     else:
         # smooth_l1 = huber(delta=beta) / beta; the fused primitive (torch: aten::huber_loss)
         loss = _ops.huber(xp, input, target, beta)
-        if beta != 1:
+        if not (is_number(beta) and beta == 1):
             loss = loss / beta
     return reduce(xp, loss, reduction, fn)
 
