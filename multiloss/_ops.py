@@ -128,7 +128,7 @@ def softplus(xp, x):
     is ``sigmoid(0) = 0.5`` (``maximum``/``abs`` have tie/kink gradients that differ between
     frameworks: 0, 0.5 or 1)."""
     pos = x >= 0
-    relu = xp.where(pos, x, xp.zeros_like(x))
+    relu = xp.where(pos, x, 0.0)
     neg_abs = xp.where(pos, -x, x)
     return relu + xp.log1p(xp.exp(neg_abs))
 
@@ -184,19 +184,18 @@ def one_hot(xp, labels, num_classes, dtype=None, axis=-1):
 def xlogy(xp, x, y):
     """``x * log(y)`` with ``0 * log(0) = 0``; no nan gradient where ``x == 0``."""
     zero = x == 0
-    safe_y = xp.where(zero, xp.ones_like(y), y)
-    return xp.where(zero, xp.zeros_like(x * safe_y), x * xp.log(safe_y))
+    safe_y = xp.where(zero, 1.0, y)
+    return xp.where(zero, 0.0, x * xp.log(safe_y))
 
 
 @_fast("clamped_log")
-def clamped_log(xp, x, min=-100.0):
+def clamped_log(xp, x, min=-100.0):  # noqa: A002 - torch's name for the clamp
     """``max(log(x), min)``: torch's ``binary_cross_entropy`` clamp. At ``x == 0`` the value is
     ``min`` and the gradient is 0 (a naive ``maximum(log(x), min)`` gives ``0 * inf = nan``)."""
     pos = x > 0
-    safe = xp.where(pos, x, xp.ones_like(x))
+    safe = xp.where(pos, x, 1.0)
     logx = xp.log(safe)
-    floor = xp.full_like(logx, min)
-    return xp.where(pos, xp.maximum(logx, floor), floor)
+    return xp.where(pos & (logx > min), logx, min)
 
 
 @_fast("min_max")

@@ -279,3 +279,8 @@ def test_kl_div_mean_warns_like_torch():
         ml.kl_div(x, np.full((2, 4), 0.25), reduction="batchmean")
     msgs = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
     assert len(msgs) == 1 and "kl_div: reduction='mean'" in msgs[0] and "'batchmean'" in msgs[0]
+
+
+def test_hinge_labels_option_is_checked():
+    with pytest.raises(ValueError, match=r"hinge: argument 'labels' must be one of \('auto', 'signed'\); got 'binary'"):
+        ml.hinge(np.zeros(3), np.ones(3), labels="binary")

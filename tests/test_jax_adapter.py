@@ -307,9 +307,9 @@ def test_cosine_epsilon_and_fully_masked_rows():
 def test_hinge_labels():
     x, t = _args("hinge_loss")
     np.testing.assert_allclose(mj.hinge_loss(x, t), optax.losses.hinge_loss(x, t), rtol=1e-14)
-    # labels all in {0, 1} are mapped to {-1, 1} first (keras' convention; documented)
+    # labels in {0, 1} are used as given, like optax (the keras adapter maps them to {-1, 1})
     t01 = (t + 1) / 2
-    np.testing.assert_allclose(mj.hinge_loss(x, t01), optax.losses.hinge_loss(x, t), rtol=1e-14)
+    np.testing.assert_allclose(mj.hinge_loss(x, t01), optax.losses.hinge_loss(x, t01), rtol=1e-14)
 
 
 def test_kl_divergence_zero_targets_are_finite():

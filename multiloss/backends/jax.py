@@ -355,10 +355,9 @@ TABLE: tuple[Entry, ...] = (
     ),
     Entry(
         "hinge_loss", "hinge", names=("predictor_outputs", "targets"), pre=(_broadcast,),
-        optax="hinge_loss",
-        doc=r"Elementwise :math:`\max(0, 1 - x y)`, targets in {-1, 1}. Unlike optax, targets "
-        "that are *all* in {0, 1} are first mapped to {-1, 1} (keras' convention, the canonical "
-        "``multiloss.hinge``); targets in {-1, 1} give optax's numbers.",
+        fixed={"labels": "signed"}, optax="hinge_loss",
+        doc=r"Elementwise :math:`\max(0, 1 - x y)`, targets in {-1, 1} used as given (optax; "
+        "the canonical ``multiloss.hinge(labels='signed')``).",
     ),
     Entry(
         "sigmoid_focal_loss", "focal_loss", names=("logits", "labels"),

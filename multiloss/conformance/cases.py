@@ -45,7 +45,7 @@ CASES: list[Case] = [
            [{"reduction": r} for r in _RED] + [{"pos_weight": _POS_W}, {"weight": _ELEM_W, "pos_weight": _POS_W}]),
     *_grid("binary_cross_entropy_with_logits", "logits_binary_soft", R.bce_logits, [{}]),
     *_grid("hinge", "hinge", R.hinge, [{"reduction": r} for r in _RED]),
-    *_grid("hinge", "hinge01", R.hinge, [{}]),
+    *_grid("hinge", "hinge01", R.hinge, [{}, {"labels": "signed"}]),
     *_grid("log_loss", "probabilities", R.log_loss, [{"reduction": r} for r in _RED]),
     *_grid("focal_loss", "probabilities", R.focal,
            [{}, {"reduction": "none"}, {"gamma": 0.0, "alpha": None}, {"alpha": 0.25, "gamma": 1.5}]),

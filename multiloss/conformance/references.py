@@ -95,8 +95,8 @@ def bce_logits(x, t, reduction="mean", weight=None, pos_weight=None):
     return _reduce(loss, reduction)
 
 
-def hinge(p, t, reduction="mean"):
-    if np.all((t == 0) | (t == 1)):
+def hinge(p, t, reduction="mean", labels="auto"):
+    if labels == "auto" and np.all((t == 0) | (t == 1)):
         t = 2 * t - 1
     return _reduce(np.maximum(1 - t * p, 0), reduction)
 

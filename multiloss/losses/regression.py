@@ -108,7 +108,8 @@ def mean_absolute_percentage_error(
     """
     fn = "mean_absolute_percentage_error"
     xp, target = elementwise_inputs(fn, input, target, reduction)
-    denom = xp.maximum(xp.abs(target), xp.full_like(target, epsilon))
+    a = xp.abs(target)
+    denom = xp.where(a > epsilon, a, epsilon)  # max(|y|, eps); see hinge on scalars and compile
     return reduce(xp, 100.0 * xp.abs(target - input) / denom, reduction, fn)
 
 
@@ -131,6 +132,6 @@ def cosine_similarity(
 
     def normalize(v):
         sq = xp.sum(v * v, axis=axis, keepdims=True)
-        return v / xp.sqrt(xp.maximum(sq, xp.full_like(sq, epsilon)))
+        return v / xp.sqrt(xp.where(sq > epsilon, sq, epsilon))  # max(sq, eps)
 
     return reduce(xp, -xp.sum(normalize(input) * normalize(target), axis=axis), reduction, fn)
