@@ -70,7 +70,8 @@ def assert_backends_agree(
             if not good:
                 failures.append(f"{name} {dt} value: max abs {ma:.3g}, max rel {mr:.3g}")
             if grad and be.has_grad:
-                want_g = _finite_difference(lambda p: fn(p, *rounded[1:], **kwargs), rounded[0].astype(np.float64))
+                rest = rounded[1:]
+                want_g = _finite_difference(lambda p, rest=rest: fn(p, *rest, **kwargs), rounded[0].astype(np.float64))
                 rtol, atol = tolerance(dt, "grad", "reference")
                 atol = max(atol, rtol * float(np.max(np.abs(want_g), initial=0.0)))
                 good, ma, mr = compare(g, want_g, rtol, atol)

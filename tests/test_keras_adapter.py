@@ -18,7 +18,6 @@ if keras.backend.backend() != "tensorflow":  # pragma: no cover - tests/test_ker
 
 import multiloss.keras as mk  # noqa: E402
 from multiloss.backends.keras import TABLE  # noqa: E402
-from multiloss.conformance import runner  # noqa: E402
 
 TWINS = [r for r in TABLE if r.keras_native]
 ALL = [r.cls for r in TABLE]

@@ -217,7 +217,7 @@ def test_torch_compile_class_index_paths():
     # torch rejects ignore_index >= 0 with probability targets, so that case uses the default
     for kw, target in (({"ignore_index": 1}, y), ({}, yp)):
         m = mt.CrossEntropyLoss(weight=w, label_smoothing=0.2, **kw)
-        f = torch.compile(lambda a, b: m(a, b), fullgraph=True, backend="aot_eager")
+        f = torch.compile(lambda a, b, m=m: m(a, b), fullgraph=True, backend="aot_eager")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             got = f(x, target)

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import keras
@@ -155,13 +155,12 @@ def _keras_logits(y_pred, op_type: str, from_logits: bool, fn: str):
     if not mod.startswith("tensorflow"):
         return y_pred, from_logits
     logits = getattr(y_pred, "_keras_logits", None)
-    from_op = False
     if logits is None:
         import tensorflow as tf
 
         op = getattr(y_pred, "op", None) if not isinstance(y_pred, (tf.Variable,)) and tf.is_symbolic_tensor(y_pred) else None
         if op is not None and op.type == op_type and len(op.inputs) == 1:
-            logits, from_op = op.inputs[0], True
+            logits = op.inputs[0]
     if logits is None:
         return y_pred, from_logits
     if from_logits:

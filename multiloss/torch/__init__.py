@@ -14,7 +14,6 @@ SCELoss, MAPELoss, HingeLoss, CosineSimilarityLoss. Functional forms:
 """
 
 # absolute imports only: inside this package, ``import torch`` is still the real torch
-from multiloss.backends.torch import FUNCTIONALS as _FUNCTIONALS
 from multiloss.backends.torch import MODULES as _MODULES
 from multiloss.backends.torch import TABLE, TorchLoss, l1_penalty, l2_penalty
 
