@@ -31,7 +31,11 @@ __all__ = [
 
 
 def shape_of(x: Any) -> tuple:
-    return tuple(int(d) if d is not None else None for d in x.shape)
+    """``x.shape`` as a tuple of ints (``None`` for dimensions unknown at trace time)."""
+    s = x.shape
+    if isinstance(s, tuple):  # numpy, jax, array_api_strict, torch.Size: already ints
+        return s if type(s) is tuple else tuple(s)
+    return tuple(int(d) if d is not None else None for d in s)  # tf.TensorShape
 
 
 def numel(x: Any) -> int | None:
