@@ -88,19 +88,6 @@ def _fmt_cell(cs) -> str:
     return f"{mark} " + " ".join(parts)
 
 
-def _progress(total: int, enabled: bool):
-    """A rich progress bar when rich is installed and output is a terminal-like stream."""
-    if not enabled:
-        return None
-    try:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-    except ImportError:
-        return None
-    prog = Progress(TextColumn("checking"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    TextColumn("{task.description}"), transient=True)
-    return prog
-
-
 def cmd_check(args: argparse.Namespace) -> int:
     from .conformance import runner
 
@@ -126,7 +113,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     warnings.simplefilter("ignore")
     start = time.perf_counter()
     cells = []
-    prog = _progress(len(jobs), not args.no_progress)
+    from .bench.harness import progress
+
+    prog = progress(len(jobs), not args.no_progress, label="checking")
     if prog is not None:
         with prog:
             task = prog.add_task("", total=len(jobs))

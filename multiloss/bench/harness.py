@@ -485,8 +485,9 @@ def plot(path: str, records: Sequence[Record]) -> None:
     plt.close(fig)
 
 
-def progress(total: int, enabled: bool):
-    """A rich progress bar (transient, on stderr) or ``None`` when disabled or rich is missing."""
+def progress(total: int, enabled: bool, label: str = "bench"):
+    """A rich progress bar (transient, on stderr) or ``None`` when disabled or rich is missing;
+    shared by ``multiloss bench`` and ``multiloss check``."""
     if not enabled:
         return None
     try:
@@ -494,5 +495,5 @@ def progress(total: int, enabled: bool):
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     except ImportError:
         return None
-    return Progress(TextColumn("bench"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                     TextColumn("{task.description}"), transient=True, console=Console(file=sys.stderr))
