@@ -43,6 +43,7 @@ PRIMITIVES = (
     "binary_log_loss",
     "huber",
     "min_max",
+    "softmax_cross_entropy",
 )
 
 __all__ = ["register", "override_for", "PRIMITIVES", *PRIMITIVES]
@@ -252,6 +253,17 @@ def binary_log_loss(xp, p, t):
     less memory saved for backward at 4096x1000), with torch's own gradient at the endpoints
     (``(p - t) / max(p (1 - p), 1e-12)``, e.g. -1e12 at p=0, t=1) as a drop-in must."""
     return -(t * clamped_log(xp, p) + (1 - t) * clamped_log(xp, 1 - p))
+
+
+@_fast("softmax_cross_entropy")
+def softmax_cross_entropy(xp, x, t, axis=-1):
+    """``-sum(t * log_softmax(x, axis), axis)``: cross-entropy of logits ``x`` against
+    probability targets ``t`` of the same shape, one value per position without ``axis``.
+
+    torch overrides it with ``F.cross_entropy`` on probability targets. TensorFlow does not:
+    ``tf.nn.softmax_cross_entropy_with_logits``'s fused gradient is ``softmax(x) - t``, exact only
+    when ``t`` sums to 1 (the true one is ``sum(t) softmax(x) - t``)."""
+    return -xp.sum(t * log_softmax(xp, x, axis=axis), axis=axis)
 
 
 @_fast("huber")

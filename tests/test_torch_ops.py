@@ -32,6 +32,7 @@ CALLS = {
     "logistic_loss": ((X * 10, (X > 0).to(X.dtype) * 0.8), {}),
     "huber": ((X, X.flip(0)), {"delta": 0.5}),
     "binary_log_loss": ((torch.sigmoid(X), (X > 0).to(X.dtype) * 0.7), {}),
+    "softmax_cross_entropy": ((X, torch.softmax(X.flip(0), dim=1)), {"axis": 1}),
     "xlogy": ((torch.tensor([0.0, 0.5, 2.0], dtype=torch.float64), torch.tensor([0.0, 0.3, 4.0], dtype=torch.float64)), {}),
     "clamped_log": ((P,), {}),
 }

@@ -77,6 +77,14 @@ def _binary_log_loss(p, t):
     return _ops.binary_log_loss.generic(xp_torch, p, t)
 
 
+def _softmax_cross_entropy(x, t, axis=-1):
+    # aten::cross_entropy with probability targets (torch's class axis 1, or 0 unbatched)
+    class_dim = 0 if x.dim() == 1 else 1
+    if axis % x.dim() == class_dim and x.shape == t.shape and x.dtype == t.dtype:
+        return F.cross_entropy(x, t, reduction="none")
+    return _ops.softmax_cross_entropy.generic(xp_torch, x, t, axis=axis)
+
+
 def _huber(x, y, delta=1.0):
     # aten::huber_loss(reduction=none): fused forward and backward kernels
     if x.shape == y.shape and x.dtype == y.dtype and isinstance(delta, (int, float)):
@@ -90,6 +98,7 @@ _ops.register(
     _NS,
     logistic_loss=_logistic_loss,
     binary_log_loss=_binary_log_loss,
+    softmax_cross_entropy=_softmax_cross_entropy,
     min_max=lambda x: tuple(torch.aminmax(x)),
     huber=_huber,
     clamped_log=_clamped_log,

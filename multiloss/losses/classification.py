@@ -212,18 +212,21 @@ def _nll(fn, xp, logp, target, weight, ignore_index, reduction, label_smoothing,
                 f"{fn}: argument 'ignore_index' is not supported with probability (floating "
                 f"point) targets; got ignore_index={ignore_index} (pass class indices to ignore one)"
             )
-        if logits:
-            logp = _ops.log_softmax(xp, logp, axis=cd)
         # probability targets (torch: cross_entropy_loss_prob_target): mean divides by the
         # number of samples N*d1*..., never by the weights; ignore_index does not apply.
         check_same_shape(fn, "input", logp, "target", target)
         t = as_float_like(xp, target, logp)
         if label_smoothing > 0:
             t = t * (1 - label_smoothing) + label_smoothing / n_classes
-        prod = logp * t if w_b is None else logp * t * w_b
+        if logits and w_b is None:
+            per_sample = _ops.softmax_cross_entropy(xp, logp, t, axis=cd)
+        else:
+            if logits:
+                logp = _ops.log_softmax(xp, logp, axis=cd)
+            per_sample = -xp.sum(logp * t if w_b is None else logp * t * w_b, axis=cd)
         if reduction == "none":
-            return -xp.sum(prod, axis=cd)
-        total = -xp.sum(prod)
+            return per_sample
+        total = xp.sum(per_sample)
         return total if reduction == "sum" else total / (numel(logp) // n_classes)
 
     any_ignored = check_class_targets(xp, fn, logp, target, cd, ignore_index)
