@@ -13,9 +13,6 @@ from typing import Iterable, Sequence
 
 __all__ = ["main"]
 
-KINDS = ("value", "grad")
-
-
 # ----------------------------------------------------------------------------- list
 
 

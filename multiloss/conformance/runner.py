@@ -9,7 +9,6 @@ Used by ``pytest conformance`` and ``multiloss check``.
 from __future__ import annotations
 
 import importlib
-import math
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
@@ -237,8 +236,3 @@ def _run_native(case: NativeCase, backend: Backend, dtype: str) -> list[Cell]:
 def summarize(cells: list[Cell]) -> tuple[int, int]:
     passed = sum(c.ok for c in cells)
     return passed, len(cells) - passed
-
-
-def max_finite(values: list[float]) -> float:
-    finite = [v for v in values if math.isfinite(v)]
-    return max(finite) if finite else float("nan")
