@@ -575,20 +575,20 @@ def _flat_or(x, axis):
     return x, axis
 
 
-def argmax(x, /, *, axis=None, keepdims: builtins.bool = False):
+def _arg_reduce(tf_fn, x, axis, keepdims):
     y, ax = _flat_or(x, axis)
-    out = tf.math.argmax(y, axis=ax, output_type=tf.int64)
+    out = tf_fn(y, axis=ax, output_type=tf.int64)
     if keepdims:
         out = tf.reshape(out, [1] * x.shape.rank) if axis is None else tf.expand_dims(out, ax)
     return out
+
+
+def argmax(x, /, *, axis=None, keepdims: builtins.bool = False):
+    return _arg_reduce(tf.math.argmax, x, axis, keepdims)
 
 
 def argmin(x, /, *, axis=None, keepdims: builtins.bool = False):
-    y, ax = _flat_or(x, axis)
-    out = tf.math.argmin(y, axis=ax, output_type=tf.int64)
-    if keepdims:
-        out = tf.reshape(out, [1] * x.shape.rank) if axis is None else tf.expand_dims(out, ax)
-    return out
+    return _arg_reduce(tf.math.argmin, x, axis, keepdims)
 
 
 def cumulative_sum(x, /, *, axis=None, dtype=None, include_initial: builtins.bool = False):
