@@ -25,6 +25,7 @@ __all__ = [
     "reduce",
     "weighted_mean",
     "keras_reduce",
+    "same_rank",
 ]
 
 TORCH_REDUCTIONS = ("none", "mean", "sum")
@@ -71,7 +72,7 @@ def keras_reduce(
     if sample_weight is not None:
         sample_weight = xp.astype(sample_weight, values.dtype) if hasattr(sample_weight, "dtype") else sample_weight
         if hasattr(sample_weight, "shape"):
-            values, sample_weight = _same_rank(xp, values, sample_weight)
+            values, sample_weight = same_rank(xp, values, sample_weight)
         values = values * sample_weight
     if reduction is None or reduction == "none" or len(values.shape) == 0 or shape_of(values) == (0,):
         return values
@@ -87,8 +88,9 @@ def keras_reduce(
     return xp.where(divisor == 0, xp.zeros_like(total), total / safe)
 
 
-def _same_rank(xp, values: Any, sample_weight: Any) -> tuple[Any, Any]:
-    """keras ``squeeze_or_expand_to_same_rank(values, sample_weight)`` (keras/src/losses/loss.py):
+def same_rank(xp, values: Any, sample_weight: Any) -> tuple[Any, Any]:
+    """keras ``squeeze_or_expand_to_same_rank(x1, x2)`` (keras/src/losses/loss.py), used for
+    (values, sample_weight) here and for (y_true, y_pred) by the keras adapter:
     a rank difference of one with a trailing dimension of 1 is fixed by expanding the rank-1
     side or squeezing the other."""
     vr, wr = len(values.shape), len(sample_weight.shape)

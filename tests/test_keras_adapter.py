@@ -68,19 +68,12 @@ def test_categorical_axis0_gradient_matches_finite_differences():
 # --------------------------------------------------------------------------- signatures
 
 
+@pytest.mark.parametrize("attr", ["cls", "fn"])
 @pytest.mark.parametrize("row", TWINS, ids=lambda r: r.cls)
-def test_class_signature_is_keras(row):
-    ours = inspect.signature(getattr(mk, row.cls))
-    theirs = inspect.signature(getattr(keras.losses, row.cls))
-    assert [(p.name, p.default) for p in ours.parameters.values()] == [
-        (p.name, p.default) for p in theirs.parameters.values()
-    ]
-
-
-@pytest.mark.parametrize("row", TWINS, ids=lambda r: r.fn)
-def test_function_signature_is_keras(row):
-    ours = inspect.signature(getattr(mk, row.fn))
-    theirs = inspect.signature(getattr(keras.losses, row.fn))
+def test_class_and_function_signatures_are_keras(row, attr):
+    name = getattr(row, attr)
+    ours = inspect.signature(getattr(mk, name))
+    theirs = inspect.signature(getattr(keras.losses, name))
     assert [(p.name, p.default) for p in ours.parameters.values()] == [
         (p.name, p.default) for p in theirs.parameters.values()
     ]

@@ -48,6 +48,7 @@ import keras
 
 from .. import losses as L
 from .._namespace import array_namespace
+from .._reduction import same_rank
 
 __all__ = [
     "TABLE",
@@ -127,25 +128,6 @@ def _to_tensor(x, dtype=None):
     if hasattr(x, "shape") and hasattr(x, "dtype") and type(x).__module__.split(".")[0] != "numpy":
         return x
     return keras.ops.convert_to_tensor(x, dtype=dtype)
-
-
-def _squeeze_or_expand(y_true, y_pred):
-    """keras ``squeeze_or_expand_to_same_rank``: fix a rank difference of one from a trailing
-    dimension of size 1 (``(N,)`` labels against ``(N, 1)`` predictions)."""
-    rt, rp = len(y_true.shape), len(y_pred.shape)
-    if rt == rp + 1 and y_true.shape[-1] == 1:
-        xp = array_namespace(y_true)
-        if rp == 1:
-            y_pred = xp.expand_dims(y_pred, axis=-1)
-        else:
-            y_true = xp.squeeze(y_true, axis=-1)
-    elif rp == rt + 1 and y_pred.shape[-1] == 1:
-        xp = array_namespace(y_pred)
-        if rt == 1:
-            y_true = xp.expand_dims(y_true, axis=-1)
-        else:
-            y_pred = xp.squeeze(y_pred, axis=-1)
-    return y_true, y_pred
 
 
 def _keras_logits(y_pred, op_type: str, from_logits: bool, fn: str):
@@ -435,7 +417,8 @@ def _compute(row: Row, y_true, y_pred, opts: dict, check_swap: bool = True):
         if len(y_true.shape) == len(y_pred.shape) and len(y_true.shape) and y_true.shape[axis] == 1:
             y_true = array_namespace(y_true).squeeze(y_true, axis=axis)
     elif row.shapes != "any":
-        y_true, y_pred = _squeeze_or_expand(y_true, y_pred)
+        # keras squeeze_or_expand_to_same_rank: (N,) labels against (N, 1) predictions
+        y_true, y_pred = same_rank(array_namespace(y_true, y_pred, fn=fn), y_true, y_pred)
     if row.shapes != "any":
         _check_shapes(fn, row.shapes, y_true, y_pred, opts.get("axis", -1))
     xp = array_namespace(y_true, y_pred, fn=fn)
