@@ -1,7 +1,9 @@
 """Input domains for conformance cases: deterministic float64/int64 NumPy inputs.
 
 ``make(name, seed)`` returns ``{"pred": ..., "target": ...}`` (plus ``"sample_weight"`` of
-shape ``(N,)`` when the name ends in ``+sw``). Shapes are small (N=8, C=5) so the whole
+shape ``(N,)`` when the name ends in ``+sw``, and ``"args"``: a tuple of further positional
+inputs after the target, for losses of more than two arrays: a variance, a third embedding,
+sequence lengths). Gradients are checked with respect to ``pred``. Shapes are small (N=8, C=5) so the whole
 matrix runs in seconds; values are kept away from kinks (|x - y| near a Huber delta,
 probabilities near 0/1) so finite differences and low-precision dtypes are meaningful.
 """
@@ -12,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["DOMAINS", "make", "N", "C"]
+__all__ = ["DOMAINS", "domain", "make", "N", "C"]
 
 N, C = 8, 5
 
@@ -147,8 +149,24 @@ DOMAINS: dict[str, Callable[[np.random.Generator], dict]] = {
 }
 
 
+def domain(name: str) -> Callable:
+    """Register the decorated ``(rng) -> dict`` as input domain ``name``. A loss family's
+    reference module (:mod:`multiloss.conformance.references`) declares the domains its
+    references are checked on this way, next to the references themselves."""
+
+    def register(fn: Callable[[np.random.Generator], dict]) -> Callable[[np.random.Generator], dict]:
+        if name in DOMAINS and DOMAINS[name] is not fn:
+            raise ValueError(f"conformance domain {name!r} is registered twice")
+        DOMAINS[name] = fn
+        return fn
+
+    return register
+
+
 def make(name: str, seed: int = 0) -> dict:
     """Inputs of domain ``name`` (``"<domain>+sw"`` adds a ``sample_weight`` of shape (N,))."""
+    from . import references  # noqa: F401  (registers the domains declared beside the references)
+
     base, _, extra = name.partition("+")
     if base not in DOMAINS:
         raise ValueError(f"unknown conformance domain {base!r}; known: {', '.join(sorted(DOMAINS))}")

@@ -165,18 +165,19 @@ def run_job(job: Job) -> list[Cell]:
 _REFERENCE_CACHE: dict[tuple[str, str], tuple[np.ndarray, np.ndarray | None]] = {}
 
 
-def _reference(case: Case, backend: Backend, dtype: str, pred_np, target_np):
+def _reference(case: Case, backend: Backend, dtype: str, pred_np, target_np, args_np=()):
     key = (case.id, dtype)
     if key not in _REFERENCE_CACHE:
         # the reference sees exactly the (rounded) inputs the backend computes on
         pred64 = _round_trip(pred_np, backend, dtype)
         target64 = _round_trip(target_np, backend, dtype)
+        args64 = [_round_trip(a, backend, dtype) for a in args_np]
         kw64 = {k: (_round_trip(v, backend, dtype) if isinstance(v, np.ndarray) else v)
                 for k, v in case.kwargs.items()}
-        want = np.asarray(case.reference(pred64, target64, **kw64), dtype=np.float64)
+        want = np.asarray(case.reference(pred64, target64, *args64, **kw64), dtype=np.float64)
         want_g = None
         if case.grad:
-            want_g = _finite_difference(lambda p: case.reference(p, target64, **kw64), pred64)
+            want_g = _finite_difference(lambda p: case.reference(p, target64, *args64, **kw64), pred64)
         _REFERENCE_CACHE[key] = (want, want_g)
     return _REFERENCE_CACHE[key]
 
@@ -186,13 +187,14 @@ def _run_canonical(case: Case, backend: Backend, dtype: str) -> list[Cell]:
 
     fn = getattr(multiloss, case.loss)
     data = domains.make(case.domain)
-    pred_np, target_np = data["pred"], data["target"]
-    want, want_g = _reference(case, backend, dtype, pred_np, target_np)
+    pred_np, target_np, args_np = data["pred"], data["target"], data.get("args", ())
+    want, want_g = _reference(case, backend, dtype, pred_np, target_np, args_np)
 
     kw = _kw_to(backend, dict(case.kwargs), dtype)
     pred = backend.convert(pred_np, dtype)
     target = backend.convert(target_np, dtype)
-    value, grad = backend.value_and_grad(lambda p, t: fn(p, t, **kw), pred, [target])
+    args = [backend.convert(a, dtype) for a in args_np]
+    value, grad = backend.value_and_grad(lambda p, t, *a: fn(p, t, *a, **kw), pred, [target, *args])
 
     rtol, atol = tolerance(dtype, "value", "reference")
     ok, ma, mr = compare(value, want, rtol, atol)
@@ -210,6 +212,7 @@ def _run_native(case: NativeCase, backend: Backend, dtype: str) -> list[Cell]:
     data = domains.make(case.domain)
     pred = backend.convert(data["pred"], dtype)
     target = backend.convert(data["target"], dtype)
+    args = [backend.convert(a, dtype) for a in data.get("args", ())]
     kw = _kw_to(backend, dict(case.kwargs), dtype)
     extra = {}
     if case.use_sample_weight and "sample_weight" in data:
@@ -218,11 +221,11 @@ def _run_native(case: NativeCase, backend: Backend, dtype: str) -> list[Cell]:
 
     def call(f: Callable[..., Any]) -> Callable[..., Any]:
         if case.order == "true_first":
-            return lambda p, t: f(t, p, **extra)
-        return lambda p, t: f(p, t, **extra)
+            return lambda p, t, *a: f(t, p, *a, **extra)
+        return lambda p, t, *a: f(p, t, *a, **extra)
 
-    v_ours, g_ours = backend.value_and_grad(call(ours_fn), pred, [target])
-    v_nat, g_nat = backend.value_and_grad(call(native_fn), pred, [target])
+    v_ours, g_ours = backend.value_and_grad(call(ours_fn), pred, [target, *args])
+    v_nat, g_nat = backend.value_and_grad(call(native_fn), pred, [target, *args])
     rtol, atol = case.tolerance_override.get(dtype, tolerance(dtype, "value", "native"))
     ok, ma, mr = compare(v_ours, v_nat, rtol, atol)
     cells = [Cell(case.id, backend.name, dtype, "value", "native", ok, ma, mr)]

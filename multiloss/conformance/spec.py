@@ -12,8 +12,8 @@ Two kinds of case share one runner (``multiloss.conformance.runner``):
   (a function ``native_cases() -> list[NativeCase]`` that imports its framework lazily).
 
 Inputs come from a named *domain* (``multiloss.conformance.domains``): a function
-``(rng, dtype_is_low_precision) -> dict`` of float64/int64 NumPy arrays with keys
-``pred`` and ``target`` (and optionally ``sample_weight``). Array-valued options (``weight``,
+``(rng) -> dict`` of float64/int64 NumPy arrays with keys ``pred`` and ``target`` (and
+optionally ``sample_weight``, and ``args``: further positional inputs after the target). Array-valued options (``weight``,
 ``pos_weight``) are given as NumPy arrays in ``kwargs``; the runner converts them to the
 backend and dtype under test.
 """

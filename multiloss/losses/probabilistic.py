@@ -11,7 +11,7 @@ from .._reduction import reduce
 from .._validation import check_broadcastable, check_floating, check_reduction
 from ._common import as_float_like
 
-__all__ = ["kl_div", "KL_DIV_REDUCTIONS"]
+__all__ = ["kl_div"]
 
 KL_DIV_REDUCTIONS = ("none", "mean", "sum", "batchmean")
 

@@ -1,10 +1,4 @@
-"""Independent float64 references for the canonical losses.
-
-Written from the formulas in torch / keras / optax documentation and the papers, with
-plain Python loops over samples where the semantics are subtle (class weights,
-ignore_index, label smoothing), and without any multiloss code. scipy is used for
-``log_softmax``/``xlogy`` where it helps readability.
-"""
+"""float64 references of the classification losses (``multiloss/losses/classification.py``)."""
 
 from __future__ import annotations
 
@@ -12,64 +6,7 @@ import math
 
 import numpy as np
 
-LOG_CLAMP = -100.0  # torch binary_cross_entropy clamps each log at -100
-
-
-def _reduce(loss: np.ndarray, reduction: str) -> np.ndarray:
-    if reduction == "none":
-        return loss
-    if reduction == "sum":
-        return np.asarray(loss.sum())
-    if reduction == "mean":
-        return np.asarray(loss.mean())
-    raise ValueError(reduction)
-
-
-def _weighted(loss, reduction, weight):
-    """torch ``mse_loss``/``l1_loss(weight=)``: weighted elements, ``mean`` over sum(weight)."""
-    if weight is None:
-        return _reduce(loss, reduction)
-    loss = loss * weight
-    if reduction == "mean":
-        return np.asarray(loss.sum() / weight.sum())
-    return _reduce(loss, reduction)
-
-
-def mse(p, t, reduction="mean", weight=None):
-    return _weighted((p - t) ** 2, reduction, weight)
-
-
-def l1(p, t, reduction="mean", weight=None):
-    return _weighted(np.abs(p - t), reduction, weight)
-
-
-def smooth_l1(p, t, reduction="mean", beta=1.0):
-    out = np.empty_like(p)
-    for i, (a, b) in enumerate(zip(p.ravel(), t.ravel())):
-        d = abs(a - b)
-        out.ravel()[i] = d if beta == 0 else (0.5 * d * d / beta if d < beta else d - 0.5 * beta)
-    return _reduce(out, reduction)
-
-
-def huber(p, t, reduction="mean", delta=1.0):
-    out = np.empty_like(p)
-    for i, (a, b) in enumerate(zip(p.ravel(), t.ravel())):
-        d = abs(a - b)
-        out.ravel()[i] = 0.5 * d * d if d < delta else delta * (d - 0.5 * delta)
-    return _reduce(out, reduction)
-
-
-def mape(p, t, reduction="mean"):
-    return _reduce(100.0 * np.abs(t - p) / np.maximum(np.abs(t), 1e-7), reduction)
-
-
-def cosine(p, t, reduction="mean"):
-    rows = []
-    for a, b in zip(p.reshape(-1, p.shape[-1]), t.reshape(-1, t.shape[-1])):
-        na = math.sqrt(max(float(a @ a), 1e-12))
-        nb = math.sqrt(max(float(b @ b), 1e-12))
-        rows.append(-float(a @ b) / (na * nb))
-    return _reduce(np.array(rows).reshape(p.shape[:-1]), reduction)
+from ._base import CLASS_W, ELEM_W, LOG_CLAMP, POS_W, RED, reduce_np, reference
 
 
 def _clamped_log(x):
@@ -77,13 +14,18 @@ def _clamped_log(x):
         return np.maximum(np.log(x), LOG_CLAMP)
 
 
+@reference("binary_cross_entropy", "probabilities", [*RED, {"weight": ELEM_W}])
+@reference("binary_cross_entropy", "probabilities_soft")
 def bce(p, t, reduction="mean", weight=None):
     loss = -(t * _clamped_log(p) + (1 - t) * _clamped_log(1 - p))
     if weight is not None:
         loss = loss * weight
-    return _reduce(loss, reduction)
+    return reduce_np(loss, reduction)
 
 
+@reference("binary_cross_entropy_with_logits", "logits_binary",
+           [*RED, {"pos_weight": POS_W}, {"weight": ELEM_W, "pos_weight": POS_W}])
+@reference("binary_cross_entropy_with_logits", "logits_binary_soft")
 def bce_logits(x, t, reduction="mean", weight=None, pos_weight=None):
     pw = 1.0 if pos_weight is None else pos_weight
     # log(sigmoid(x)) and log(1 - sigmoid(x)) via logaddexp for stability
@@ -92,20 +34,26 @@ def bce_logits(x, t, reduction="mean", weight=None, pos_weight=None):
     loss = -(pw * t * log_sig + (1 - t) * log_one_minus)
     if weight is not None:
         loss = loss * weight
-    return _reduce(loss, reduction)
+    return reduce_np(loss, reduction)
 
 
+@reference("hinge", "hinge", RED)
+@reference("hinge", "hinge01", [{}, {"labels": "signed"}])
 def hinge(p, t, reduction="mean", labels="auto"):
     if labels == "auto" and np.all((t == 0) | (t == 1)):
         t = 2 * t - 1
-    return _reduce(np.maximum(1 - t * p, 0), reduction)
+    return reduce_np(np.maximum(1 - t * p, 0), reduction)
 
 
+@reference("log_loss", "probabilities", RED)
 def log_loss(p, t, reduction="mean"):
     eps = 1e-7
-    return _reduce(-t * np.log(p + eps) - (1 - t) * np.log(1 - p + eps), reduction)
+    return reduce_np(-t * np.log(p + eps) - (1 - t) * np.log(1 - p + eps), reduction)
 
 
+@reference("focal_loss", "probabilities",
+           [{}, {"reduction": "none"}, {"gamma": 0.0, "alpha": None}, {"alpha": 0.25, "gamma": 1.5}])
+@reference("focal_loss", "logits_binary", [{"from_logits": True}, {"from_logits": True, "reduction": "sum"}])
 def focal(p, t, reduction="mean", alpha=0.75, gamma=2.0, from_logits=False):
     out = np.empty_like(p)
     for i, (a, y) in enumerate(zip(p.ravel(), t.ravel())):
@@ -120,7 +68,7 @@ def focal(p, t, reduction="mean", alpha=0.75, gamma=2.0, from_logits=False):
         if alpha is not None:
             val *= alpha * y + (1 - alpha) * (1 - y)
         out.ravel()[i] = val
-    return _reduce(out, reduction)
+    return reduce_np(out, reduction)
 
 
 def _log_softmax_rows(x, axis):
@@ -133,6 +81,7 @@ def _to_rows(x, axis):
     return np.moveaxis(x, axis, -1).reshape(-1, x.shape[axis])
 
 
+@reference("nll_loss", "class_index", [*RED, {"weight": CLASS_W}])
 def nll(logp, target, reduction="mean", weight=None, ignore_index=-100, label_smoothing=0.0):
     """torch NLL / CE-on-log-probs semantics, written as a loop over samples."""
     axis = 0 if logp.ndim == 1 else 1
@@ -168,11 +117,19 @@ def nll(logp, target, reduction="mean", weight=None, ignore_index=-100, label_sm
     return np.asarray(losses.sum() / denom)
 
 
+@reference("cross_entropy", "class_index",
+           [*RED, {"weight": CLASS_W}, {"label_smoothing": 0.1}, {"weight": CLASS_W, "label_smoothing": 0.2},
+            {"ignore_index": 3}, {"ignore_index": 3, "weight": CLASS_W, "label_smoothing": 0.1}])
+@reference("cross_entropy", "class_index_ignore", [{}, {"weight": CLASS_W, "label_smoothing": 0.1}, {"reduction": "none"}])
+@reference("cross_entropy", "class_index_3d", [{}, {"reduction": "none"}])
+@reference("cross_entropy", "class_prob", [*RED, {"weight": CLASS_W}, {"label_smoothing": 0.1}])
 def cross_entropy(x, target, reduction="mean", weight=None, ignore_index=-100, label_smoothing=0.0):
     axis = 0 if x.ndim == 1 else 1
     return nll(_log_softmax_rows(x, axis), target, reduction, weight, ignore_index, label_smoothing)
 
 
+@reference("sce_loss", "class_index", [{}, {"alpha": 1.0, "beta": 0.5}, {"reduction": "none"}])
+@reference("sce_loss", "class_prob")
 def sce(x, target, reduction="mean", alpha=0.1, beta=1.0):
     axis = 0 if x.ndim == 1 else 1
     C = x.shape[axis]
@@ -189,15 +146,4 @@ def sce(x, target, reduction="mean", alpha=0.1, beta=1.0):
         rce = -float(p @ np.log(np.clip(q_row, 1e-4, 1.0)))
         out.append(alpha * ce + beta * rce)
     out = np.array(out).reshape(x.shape[:axis] + x.shape[axis + 1 :])
-    return _reduce(out, reduction)
-
-
-def kl_div(logp, target, reduction="mean", log_target=False):
-    if log_target:
-        loss = np.exp(target) * (target - logp)
-    else:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            loss = np.where(target > 0, target * np.log(np.where(target > 0, target, 1.0)), 0.0) - target * logp
-    if reduction == "batchmean":
-        return np.asarray(loss.sum() / logp.shape[0])
-    return _reduce(loss, reduction)
+    return reduce_np(out, reduction)
