@@ -1,45 +1,67 @@
-"""The catalogue: every canonical loss, its family and its twins in torch / keras / optax.
+"""The catalogue: every canonical loss, its family and its twins in torch / keras / jax (optax).
 
-One table drives ``multiloss list``, the README porting table and the conformance suite's
-coverage checks. An empty string means the framework has no such loss.
+Derived, never written by hand: the canonical losses and their families come from
+:mod:`multiloss.losses` (each family module's ``__all__``), the twins from the three adapter
+tables (:mod:`multiloss.backends.torch_table`, ``keras_table``, ``jax_table``, all importable
+without their framework). ``multiloss list``, the README porting table
+(``multiloss list --markdown``) and the coverage tests read this.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Entry", "CATALOGUE", "entry"]
+from . import losses as _losses
+from .backends import jax_table as _jax
+from .backends import keras_table as _keras
+from .backends import torch_table as _torch
+
+__all__ = ["Twin", "Entry", "CATALOGUE", "entry", "porting_table"]
+
+
+@dataclass(frozen=True)
+class Twin:
+    """A name under which an adapter serves a canonical loss; ``native``: the framework has
+    the same loss under that name (else it is a multiloss extra in that framework's style)."""
+
+    name: str
+    native: bool
+
+    def __str__(self) -> str:
+        return self.name if self.native else f"{self.name} (extra)"
 
 
 @dataclass(frozen=True)
 class Entry:
     name: str  # canonical function, multiloss.<name>
     family: str  # module under multiloss.losses
-    torch: str = ""
-    keras: str = ""
-    optax: str = ""
+    torch: tuple[Twin, ...] = ()
+    keras: tuple[Twin, ...] = ()
+    jax: tuple[Twin, ...] = ()
     summary: str = ""
 
+    def names(self, framework: str) -> str:
+        """The twins in ``framework`` ('torch' | 'keras' | 'jax') as one cell of a table."""
+        return ", ".join(map(str, getattr(self, framework)))
 
-CATALOGUE: tuple[Entry, ...] = (
-    Entry("mse_loss", "regression", "MSELoss", "MeanSquaredError", "squared_error / l2_loss", "mean squared error"),
-    Entry("l1_loss", "regression", "L1Loss", "MeanAbsoluteError", "", "mean absolute error"),
-    Entry("smooth_l1_loss", "regression", "SmoothL1Loss", "", "", "smooth L1 (huber / beta)"),
-    Entry("huber_loss", "regression", "HuberLoss", "Huber", "huber_loss", "Huber loss"),
-    Entry("mean_absolute_percentage_error", "regression", "", "MeanAbsolutePercentageError", "", "MAPE"),
-    Entry("cosine_similarity", "regression", "", "CosineSimilarity", "cosine_similarity / cosine_distance", "negative cosine similarity"),
-    Entry("binary_cross_entropy", "classification", "BCELoss", "BinaryCrossentropy", "", "BCE on probabilities"),
-    Entry("binary_cross_entropy_with_logits", "classification", "BCEWithLogitsLoss", "BinaryCrossentropy(from_logits=True)", "sigmoid_binary_cross_entropy", "BCE on logits"),
-    Entry("cross_entropy", "classification", "CrossEntropyLoss", "(Sparse)CategoricalCrossentropy(from_logits=True)", "softmax_cross_entropy(_with_integer_labels)", "softmax cross-entropy"),
-    Entry("nll_loss", "classification", "NLLLoss", "", "", "negative log-likelihood"),
-    Entry("hinge", "classification", "", "Hinge", "hinge_loss", "hinge"),
-    Entry("log_loss", "classification", "", "", "", "log loss with additive epsilon"),
-    Entry("focal_loss", "classification", "", "", "sigmoid_focal_loss", "binary focal loss"),
-    Entry("sce_loss", "classification", "", "", "", "symmetric cross-entropy"),
-    Entry("kl_div", "probabilistic", "KLDivLoss", "KLDivergence", "kl_divergence", "KL divergence (log-prob input)"),
-    Entry("l1_penalty", "regularization", "", "regularizers.L1", "", "L1 weight penalty"),
-    Entry("l2_penalty", "regularization", "", "regularizers.L2", "", "L2 weight penalty"),
-)
+
+def _summary(fn) -> str:
+    first = (fn.__doc__ or "").strip().split("\n\n")[0]
+    return " ".join(first.split()).split(": ")[0].rstrip(".")
+
+
+def _derive() -> tuple[Entry, ...]:
+    out = []
+    for name in _losses.__all__:
+        fn = getattr(_losses, name)
+        torch = tuple(Twin(r.name, bool(r.native)) for r in _torch.TABLE if r.loss is fn)
+        keras = tuple(Twin(r.cls or f"{r.fn}()", r.keras_native) for r in _keras.TABLE if name in r.canonicals)
+        jax = tuple(Twin(r.optax or r.name, bool(r.optax)) for r in _jax.TABLE if r.canonical == name)
+        out.append(Entry(name, _losses.FAMILY[name], torch, keras, jax, _summary(fn)))
+    return tuple(out)
+
+
+CATALOGUE: tuple[Entry, ...] = _derive()
 
 _BY_NAME = {e.name: e for e in CATALOGUE}
 
@@ -51,3 +73,15 @@ def entry(name: str) -> Entry:
         raise ValueError(
             f"unknown loss {name!r}; known: {', '.join(sorted(_BY_NAME))}"
         ) from None
+
+
+def porting_table() -> str:
+    """The porting table as Markdown (README and docs embed this text verbatim)."""
+    lines = ["| multiloss (canonical) | family | torch | keras | jax (optax) |", "|---|---|---|---|---|"]
+
+    def cell(twins):
+        return ", ".join(f"`{t.name}`" + ("" if t.native else " (extra)") for t in twins)
+
+    for e in CATALOGUE:
+        lines.append(f"| `{e.name}` | {e.family} | {cell(e.torch)} | {cell(e.keras)} | {cell(e.jax)} |")
+    return "\n".join(lines)

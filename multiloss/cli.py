@@ -17,11 +17,14 @@ __all__ = ["main"]
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from .catalogue import CATALOGUE
+    from .catalogue import CATALOGUE, porting_table
 
-    header = ("loss", "family", "torch", "keras", "optax")
-    rows = [(e.name, e.family, e.torch, e.keras, e.optax) for e in CATALOGUE]
-    _print_table(header, rows, title="multiloss catalogue (canonical name, y_pred first)")
+    if args.markdown:
+        print(porting_table())
+        return 0
+    header = ("loss", "family", "torch", "keras", "jax (optax)")
+    rows = [(e.name, e.family, e.names("torch"), e.names("keras"), e.names("jax")) for e in CATALOGUE]
+    _print_table(header, rows, title="multiloss catalogue (canonical name, y_pred first; (extra): no native twin)")
     return 0
 
 
@@ -217,7 +220,8 @@ def _print_table(header: Sequence[str], rows: Iterable[Sequence[str]], title: st
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="multiloss", description="Losses written once, native everywhere.")
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="the catalogue: canonical names and their torch/keras/optax twins")
+    p_list = sub.add_parser("list", help="the catalogue: canonical names and their torch/keras/optax twins")
+    p_list.add_argument("--markdown", action="store_true", help="print the porting table as Markdown (README's)")
     c = sub.add_parser("check", help="conformance matrix on the installed backends (exit 1 on mismatch)")
     c.add_argument("--backend", action="append", help="numpy, array_api_strict, torch, jax, tensorflow (repeatable)")
     c.add_argument("--loss", action="append", help="canonical loss or adapter entry name (repeatable)")

@@ -30,3 +30,15 @@ def test_readme_has_the_two_commands():
     ci = (README.parent / ".ci" / "run").read_text()
     test_cmd = next(line for line in text.splitlines() if line.startswith("python3 -m venv") and "pytest" in line)
     assert test_cmd in ci, ".ci/run must run the README's test command as written"
+
+
+def test_readme_porting_table_is_the_generated_one():
+    """The table is derived from the adapter tables (`multiloss list --markdown`); this copy
+    must be regenerated when a loss is added (CONTRIBUTING.md, "Add a loss")."""
+    from multiloss.catalogue import porting_table
+
+    text = README.read_text()
+    start, end = "<!-- porting-table:start -->\n", "\n<!-- porting-table:end -->"
+    assert start in text and end in text
+    copy = text[text.index(start) + len(start) : text.index(end)]
+    assert copy == porting_table(), "README porting table is stale: paste `multiloss list --markdown` between the markers"

@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from dataclasses import dataclass
 from typing import Any, Callable
 
 import keras
@@ -49,44 +48,11 @@ import keras
 from .. import losses as L
 from .._namespace import array_namespace
 from .._reduction import same_rank
+from .keras_table import TABLE, Row
 
-__all__ = [
-    "TABLE",
-    "MeanSquaredError",
-    "MeanAbsoluteError",
-    "MeanAbsolutePercentageError",
-    "Huber",
-    "BinaryCrossentropy",
-    "CategoricalCrossentropy",
-    "SparseCategoricalCrossentropy",
-    "KLDivergence",
-    "CosineSimilarity",
-    "Hinge",
-    "FocalLoss",
-    "SCELoss",
-    "mean_squared_error",
-    "mean_absolute_error",
-    "mean_absolute_percentage_error",
-    "huber",
-    "binary_crossentropy",
-    "categorical_crossentropy",
-    "sparse_categorical_crossentropy",
-    "kl_divergence",
-    "cosine_similarity",
-    "hinge",
-    "focal_loss",
-    "sce_loss",
-    "L1",
-    "L2",
-    "L1L2",
-]
 
 _PACKAGE = "multiloss"
 _PUBLIC_MODULE = "multiloss.keras"
-
-
-def _eps() -> float:
-    return float(keras.backend.epsilon())
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -152,14 +118,6 @@ def _keras_logits(y_pred, op_type: str, from_logits: bool, fn: str):
             stacklevel=3,
         )
     return logits, True
-
-
-def _class_axis_to_1(xp, x, axis: int):
-    """Move keras's class ``axis`` to torch's position 1 (the canonical class axis)."""
-    if x.ndim <= 1:
-        return x
-    ax = axis % x.ndim
-    return x if ax == 1 else xp.moveaxis(x, ax, 1)
 
 
 # ----------------------------------------------------------------------------- checks
@@ -229,172 +187,6 @@ def _check_options(fn: str, opts: dict) -> None:
         raise ValueError(f"{fn}: argument `ignore_class` must be an int or None. Received: ignore_class={ic!r}")
 
 
-# ----------------------------------------------------------------------------- row bodies
-# Each body: (xp, y_true, y_pred, **options) -> per-sample losses, calling canonical
-# functions with reduction="none". Shapes are checked before.
-
-
-def _mean_last(xp, v, axis=-1):
-    return xp.mean(v, axis=axis)
-
-
-def _elementwise(canonical, post="mean", **fixed):
-    def body(xp, y_true, y_pred, **opts):
-        loss = canonical(y_pred, y_true, reduction="none", **fixed, **opts)
-        return _mean_last(xp, loss) if post == "mean" else loss
-
-    return body
-
-
-def _bce(xp, y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
-    if label_smoothing:
-        y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
-    if from_logits:
-        loss = L.binary_cross_entropy_with_logits(y_pred, y_true, reduction="none")
-    else:
-        eps = _eps()
-        loss = L.binary_cross_entropy(xp.clip(y_pred, eps, 1.0 - eps), y_true, reduction="none")
-    return xp.mean(loss, axis=axis)
-
-
-def _cce(xp, y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
-    if label_smoothing:
-        k = y_true.shape[-1]
-        y_true = y_true * (1.0 - label_smoothing) + label_smoothing / k
-    logits, target = _class_axis_to_1(xp, y_pred, axis), _class_axis_to_1(xp, y_true, axis)
-    if from_logits:
-        return L.cross_entropy(logits, target, reduction="none")
-    eps = _eps()
-    p = logits / xp.sum(logits, axis=1 if logits.ndim > 1 else 0, keepdims=True)
-    return L.nll_loss(xp.log(xp.clip(p, eps, 1.0 - eps)), target, reduction="none")
-
-
-def _scce(xp, y_true, y_pred, from_logits=False, ignore_class=None, axis=-1):
-    if not xp.isdtype(y_true.dtype, "integral"):
-        y_true = xp.astype(y_true, xp.int64)  # keras casts labels to int64
-    logits = y_pred
-    if not from_logits:
-        eps = _eps()
-        logits = xp.log(xp.clip(y_pred, eps, 1.0 - eps))
-    loss = L.cross_entropy(_class_axis_to_1(xp, logits, axis), y_true, ignore_index=ignore_class, reduction="none")
-    if ignore_class is not None:
-        # keras marks the ignored positions with a mask, so "sum_over_batch_size" divides by
-        # the number of valid positions (keras/src/losses/losses.py, loss.py apply_mask)
-        _set_keras_mask(loss, y_true != ignore_class)
-    return loss
-
-
-def _set_keras_mask(x, mask) -> None:
-    try:
-        from keras.src.backend.common.masking import set_keras_mask
-    except ImportError:  # pragma: no cover - keras internals moved
-        return
-    try:
-        set_keras_mask(x, mask)
-    except (AttributeError, TypeError):  # pragma: no cover - an array type without attributes
-        pass
-
-
-def _kld(xp, y_true, y_pred):
-    eps = _eps()
-    t = xp.clip(y_true, eps, 1.0)
-    p = xp.clip(y_pred, eps, 1.0)
-    return xp.sum(L.kl_div(xp.log(p), t, reduction="none"), axis=-1)
-
-
-def _cosine(xp, y_true, y_pred, axis=-1):
-    eps = _eps()
-    return L.cosine_similarity(y_pred, y_true, axis=axis, reduction="none", epsilon=eps * eps)
-
-
-def _focal(xp, y_true, y_pred, gamma=2.0, alpha=0.75, from_logits=False):
-    loss = L.focal_loss(y_pred, y_true, alpha=alpha, gamma=gamma, from_logits=from_logits, reduction="none")
-    return xp.mean(loss, axis=-1)
-
-
-def _sce(xp, y_true, y_pred, alpha=0.1, beta=1.0, from_logits=True):
-    logits = y_pred
-    if not from_logits:
-        logits = xp.log(xp.clip(y_pred, _eps(), 1.0))
-    if xp.isdtype(y_true.dtype, "real floating") and len(y_true.shape) == len(y_pred.shape) and y_true.shape[-1] == y_pred.shape[-1] != 1:
-        target = _class_axis_to_1(xp, y_true, -1)
-    else:
-        if len(y_true.shape) == len(y_pred.shape) and y_true.shape[-1] == 1:
-            y_true = xp.squeeze(y_true, axis=-1)
-        target = y_true if xp.isdtype(y_true.dtype, "integral") else xp.astype(y_true, xp.int64)
-    return L.sce_loss(_class_axis_to_1(xp, logits, -1), target, alpha=alpha, beta=beta, reduction="none")
-
-
-# ----------------------------------------------------------------------------- the table
-
-
-@dataclass(frozen=True)
-class Row:
-    """One keras loss: names, keras constructor options (order and defaults), how it is
-    computed, and how its inputs are checked."""
-
-    cls: str  # keras class name
-    fn: str  # keras function name
-    default_name: str  # keras's default ``name=``
-    body: Callable[..., Any]  # (xp, y_true, y_pred, **options) -> per-sample losses
-    canonical: str  # the canonical function(s), for docs and ``multiloss list``
-    options: tuple = ()  # ((option, default), ...) in keras's order, before reduction
-    shapes: str = "broadcast"  # 'broadcast' | 'same' | 'index' | 'any'
-    classification: bool = False  # integer y_pred with float y_true looks swapped
-    index_targets: bool = False
-    logits_op: str = ""  # keras activation whose logits replace y_pred (from_logits=False)
-    reduction_after: tuple = ()  # options placed after `reduction` in keras's signature
-    formula: str = ""
-    keras_native: bool = True  # keras has it (False: a multiloss extra)
-    extra_doc: str = ""
-
-
-TABLE: tuple[Row, ...] = (
-    Row("MeanSquaredError", "mean_squared_error", "mean_squared_error", _elementwise(L.mse_loss), "mse_loss",
-        formula="mean((y_true - y_pred)**2, axis=-1)"),
-    Row("MeanAbsoluteError", "mean_absolute_error", "mean_absolute_error", _elementwise(L.l1_loss), "l1_loss",
-        formula="mean(abs(y_true - y_pred), axis=-1)"),
-    Row("MeanAbsolutePercentageError", "mean_absolute_percentage_error", "mean_absolute_percentage_error",
-        lambda xp, t, p: _elementwise(L.mean_absolute_percentage_error, epsilon=_eps())(xp, t, p),
-        "mean_absolute_percentage_error",
-        formula="100 * mean(abs((y_true - y_pred) / max(abs(y_true), eps)), axis=-1)"),
-    Row("Huber", "huber", "huber_loss", _elementwise(L.huber_loss), "huber_loss", options=(("delta", 1.0),),
-        formula="mean(0.5 d**2 if |d| <= delta else delta (|d| - 0.5 delta), axis=-1), d = y_pred - y_true"),
-    Row("BinaryCrossentropy", "binary_crossentropy", "binary_crossentropy", _bce,
-        "binary_cross_entropy / binary_cross_entropy_with_logits",
-        options=(("from_logits", False), ("label_smoothing", 0.0), ("axis", -1)), shapes="same",
-        classification=True, logits_op="Sigmoid",
-        formula="mean(-(y log p + (1 - y) log(1 - p)), axis), p clipped to [eps, 1 - eps]"),
-    Row("CategoricalCrossentropy", "categorical_crossentropy", "categorical_crossentropy", _cce,
-        "cross_entropy (logits) / nll_loss (probabilities)",
-        options=(("from_logits", False), ("label_smoothing", 0.0), ("axis", -1)), shapes="same",
-        classification=True, logits_op="Softmax",
-        formula="-sum(y * log p, axis), p = softmax(logits) or clip(p / sum(p), eps, 1 - eps)"),
-    Row("SparseCategoricalCrossentropy", "sparse_categorical_crossentropy", "sparse_categorical_crossentropy", _scce,
-        "cross_entropy", options=(("from_logits", False), ("ignore_class", None)), reduction_after=(("axis", -1),),
-        shapes="index", classification=True, index_targets=True, logits_op="Softmax",
-        formula="-log softmax(logits)[y]; on probabilities logits = log(clip(p, eps, 1 - eps))"),
-    Row("KLDivergence", "kl_divergence", "kl_divergence", _kld, "kl_div",
-        formula="sum(y * log(y / p), axis=-1), y and p clipped to [eps, 1]"),
-    Row("CosineSimilarity", "cosine_similarity", "cosine_similarity", _cosine, "cosine_similarity",
-        options=(("axis", -1),), formula="-sum(l2_normalize(y_true) * l2_normalize(y_pred), axis)"),
-    Row("Hinge", "hinge", "hinge", _elementwise(L.hinge), "hinge", classification=True,
-        formula="mean(max(1 - y * p, 0), axis=-1), labels {0, 1} mapped to {-1, 1}"),
-    Row("FocalLoss", "focal_loss", "focal_loss", _focal, "focal_loss",
-        options=(("gamma", 2.0), ("alpha", 0.75), ("from_logits", False)), shapes="same", classification=True,
-        formula="mean(alpha_t (1 - p_t)**gamma * BCE(p, y), axis=-1)", keras_native=False,
-        extra_doc="The seed's binary focal loss (defaults gamma=2, alpha=0.75); BCE clamps log at -100 as the "
-        "canonical ``multiloss.focal_loss``. keras's nearest is ``BinaryFocalCrossentropy`` "
-        "(alpha only with ``apply_class_balancing``)."),
-    Row("SCELoss", "sce_loss", "sce_loss", _sce, "sce_loss",
-        options=(("alpha", 0.1), ("beta", 1.0), ("from_logits", True)), shapes="any", classification=True,
-        formula="alpha * CE(y, p) + beta * RCE(y, p) per sample, class axis last", keras_native=False,
-        extra_doc="Symmetric cross-entropy (Wang et al. 2019); ``y_true`` class indices ``(N,)`` or "
-        "probabilities/one-hot ``(N, C)``; ``from_logits=False`` takes probabilities (their log is used "
-        "as logits)."),
-)
-
-
 # ----------------------------------------------------------------------------- the factory
 
 
@@ -432,14 +224,24 @@ def _compute(row: Row, y_true, y_pred, opts: dict, check_swap: bool = True):
 
 
 def _make_function(row: Row) -> Callable[..., Any]:
-    params = [
-        inspect.Parameter("y_true", inspect.Parameter.POSITIONAL_OR_KEYWORD),
-        inspect.Parameter("y_pred", inspect.Parameter.POSITIONAL_OR_KEYWORD),
-    ] + [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=d) for n, d in row.options + row.reduction_after]
+    params = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in row.inputs]
+    params += [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=d) for n, d in row.options + row.reduction_after]
     sig = inspect.Signature(params)
     names = _option_names(row)
+    pair = row.inputs == ("y_true", "y_pred")
 
-    def function(*args, **kwargs):
+    def multi_input(*args, **kwargs):
+        """A loss of other arrays than (y_true, y_pred): each becomes a backend tensor, the
+        body gets them in the row's order."""
+        bound = sig.bind(*args, **kwargs)
+        bound.apply_defaults()
+        a = bound.arguments
+        opts = {n: a[n] for n in names}
+        _check_options(row.fn, opts)
+        arrays = [_to_tensor(a[n]) for n in row.inputs]
+        return row.body(array_namespace(*arrays, fn=row.fn), *arrays, **opts)
+
+    def two_arrays(*args, **kwargs):
         bound = sig.bind(*args, **kwargs)
         bound.apply_defaults()
         a = bound.arguments
@@ -452,14 +254,16 @@ def _make_function(row: Row) -> Callable[..., Any]:
         y_true = _to_tensor(y_true)
         return _compute(row, y_true, y_pred, opts, check_swap=False)
 
+    function = two_arrays if pair else multi_input
     function.__name__ = function.__qualname__ = row.fn
     function.__module__ = _PUBLIC_MODULE
     function.__signature__ = sig
     native = f"``keras.losses.{row.fn}``" if row.keras_native else "none in keras (a multiloss extra)"
     function.__doc__ = (
-        f"{row.cls} per sample, keras style (``y_true`` first): ``{row.formula}``.\n\n"
+        f"{row.cls or row.fn} per sample, keras style "
+        f"({'``y_true`` first' if pair else ', '.join(f'``{n}``' for n in row.inputs)}): ``{row.formula}``.\n\n"
         f"Returns one value per sample (``y_pred``'s shape without its last axis). Computed by "
-        f"``multiloss.{row.canonical.split(' ')[0]}`` (canonical, see its docstring). keras: {native}."
+        f"``multiloss.{row.canonicals[0]}`` (canonical, see its docstring). keras: {native}."
         + (f"\n\n{row.extra_doc}" if row.extra_doc else "")
     )
     return function
@@ -532,7 +336,7 @@ def _make_class(row: Row) -> type:
         f"name={row.default_name!r}, dtype=None)\n\n"
         f"keras-style loss (``loss(y_true, y_pred, sample_weight=None)``): per sample "
         f"``{row.formula}``, then keras's ``reduction`` with ``sample_weight``.\n"
-        f"Computed by ``multiloss.{row.canonical.split(' ')[0]}`` (canonical, y_pred first; see its "
+        f"Computed by ``multiloss.{row.canonicals[0]}`` (canonical, y_pred first; see its "
         f"docstring). {native} "
         f"Serialisable: registered as ``'multiloss>{row.cls}'``."
         + (f"\n\n{row.extra_doc}" if row.extra_doc else "")
@@ -543,7 +347,7 @@ def _make_class(row: Row) -> type:
     return keras.saving.register_keras_serializable(package=_PACKAGE)(cls)
 
 
-_CLASSES = {row.cls: _make_class(row) for row in TABLE}
+_CLASSES = {row.cls: _make_class(row) for row in TABLE if row.cls}
 _FUNCTIONS = {row.fn: _make_function(row) for row in TABLE}
 globals().update(_CLASSES)
 globals().update(_FUNCTIONS)
@@ -609,3 +413,6 @@ def _regularizer(cls_name: str, terms: tuple, canonical: str) -> type:
 L1 = _regularizer("L1", ("l1",), "l1_penalty")
 L2 = _regularizer("L2", ("l2",), "l2_penalty")
 L1L2 = _regularizer("L1L2", ("l1", "l2"), "l1_penalty + l2_penalty")
+
+# the public names: the table's classes and functions, and the regularisers
+__all__ = ["TABLE", *_CLASSES, *_FUNCTIONS, "L1", "L2", "L1L2"]

@@ -1,6 +1,7 @@
 """The PyTorch adapter: a table of torch names -> canonical losses, and one factory.
 
-Every entry of :data:`TABLE` names a ``torch.nn`` loss class (or a torch-style extra), its
+Every entry of :data:`TABLE` (:mod:`multiloss.backends.torch_table`, importable without
+torch) names a ``torch.nn`` loss class (or a torch-style extra), its
 ``torch.nn.functional`` name, the canonical function of :mod:`multiloss.losses` that
 computes it, and the constructor / functional parameters *in torch's order with torch's
 defaults* (``size_average``/``reduce`` where torch still accepts them). From that table:
@@ -26,9 +27,9 @@ conformance cases in :mod:`multiloss.conformance.natives_torch` hold every entry
 
 from __future__ import annotations
 
+import importlib
 import numbers
 import warnings
-from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
 import torch
@@ -38,6 +39,8 @@ from .. import losses as _L
 from .._namespace import array_namespace as _array_namespace
 from .._validation import check_reduction
 from . import torch_ops as _torch_ops  # noqa: F401  (registers the fused torch primitives)
+from .torch_table import LEGACY as _LEGACY
+from .torch_table import TABLE, Entry
 
 # Resolve (and cache) the namespace of torch's tensor types once, now: the first resolution
 # imports modules, which torch.compile cannot trace (a graph break inside a compiled loss).
@@ -63,112 +66,7 @@ __all__ = [
     "legacy_reduction",
 ]
 
-_REDUCTIONS = ("none", "mean", "sum")
-_LEGACY = ("size_average", "reduce")  # torch's deprecated reduction arguments
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One row of the adapter table.
-
-    ``params``: the constructor's parameters after ``self``, in torch's order, as
-    ``(name, default)``; include ``size_average``/``reduce`` exactly where torch has them.
-    ``functional_params``: the functional form's parameters after ``(input, target)``
-    (defaults to ``params``). ``rename``: torch argument name -> canonical argument name
-    where they differ. ``buffers``: tensor-valued parameters (registered buffers).
-    ``nullable``: number parameters that may also be ``None``. ``native``: the
-    ``torch.nn`` class it mirrors ('' for the extras).
-    """
-
-    name: str
-    functional: str
-    loss: Callable[..., Any]
-    params: tuple[tuple[str, Any], ...]
-    functional_params: tuple[tuple[str, Any], ...] | None = None
-    rename: Mapping[str, str] = field(default_factory=dict)
-    buffers: tuple[str, ...] = ()
-    nullable: tuple[str, ...] = ()
-    reductions: tuple[str, ...] = _REDUCTIONS
-    native: str = ""
-    summary: str = ""
-    shapes: str = ""
-
-    @property
-    def fparams(self) -> tuple[tuple[str, Any], ...]:
-        return self.params if self.functional_params is None else self.functional_params
-
-
-_SA = (("size_average", None), ("reduce", None))
-_RED = (("reduction", "mean"),)
-
-# ------------------------------------------------------------------------------------ table
-# Signatures copied from torch/nn/modules/loss.py and torch/nn/functional.py (torch 2.x).
-TABLE: tuple[Entry, ...] = (
-    Entry("MSELoss", "mse_loss", _L.mse_loss, (*_SA, *_RED),
-          functional_params=(*_SA, *_RED, ("weight", None)), buffers=("weight",), native="MSELoss",
-          summary="Mean squared error, :math:`(x - y)^2`.",
-          shapes="input: any shape; target: the same shape."),
-    Entry("L1Loss", "l1_loss", _L.l1_loss, (*_SA, *_RED),
-          functional_params=(*_SA, *_RED, ("weight", None)), buffers=("weight",), native="L1Loss",
-          summary="Mean absolute error, :math:`|x - y|`.",
-          shapes="input: any shape; target: the same shape."),
-    Entry("SmoothL1Loss", "smooth_l1_loss", _L.smooth_l1_loss, (*_SA, *_RED, ("beta", 1.0)),
-          native="SmoothL1Loss", summary="Smooth L1 (Huber divided by ``beta``).",
-          shapes="input: any shape; target: the same shape."),
-    # torch's HuberLoss has no size_average/reduce; F.huber_loss also takes a weight
-    Entry("HuberLoss", "huber_loss", _L.huber_loss, (*_RED, ("delta", 1.0)),
-          functional_params=(*_RED, ("delta", 1.0), ("weight", None)), buffers=("weight",),
-          native="HuberLoss", summary="Huber loss with threshold ``delta``.",
-          shapes="input: any shape; target: the same shape."),
-    Entry("BCELoss", "binary_cross_entropy", _L.binary_cross_entropy, (("weight", None), *_SA, *_RED),
-          buffers=("weight",), native="BCELoss",
-          summary="Binary cross-entropy on probabilities (each log clamped at -100, as torch).",
-          shapes="input: probabilities, any shape; target: the same shape; weight: broadcastable."),
-    Entry("BCEWithLogitsLoss", "binary_cross_entropy_with_logits", _L.binary_cross_entropy_with_logits,
-          (("weight", None), *_SA, *_RED, ("pos_weight", None)), buffers=("weight", "pos_weight"),
-          native="BCEWithLogitsLoss", summary="Binary cross-entropy on logits (``log_sigmoid`` based).",
-          shapes="input: logits, any shape; target: the same shape; pos_weight: along the last axis."),
-    Entry("CrossEntropyLoss", "cross_entropy", _L.cross_entropy,
-          (("weight", None), ("size_average", None), ("ignore_index", -100), ("reduce", None), *_RED,
-           ("label_smoothing", 0.0)),
-          buffers=("weight",), native="CrossEntropyLoss",
-          summary="Softmax cross-entropy of logits; class-index or class-probability targets.",
-          shapes="input: (N, C), (N, C, d1, ...) or (C,); target: (N), (N, d1, ...) or () class "
-                 "indices, or probabilities of the input's shape; weight: (C,)."),
-    Entry("NLLLoss", "nll_loss", _L.nll_loss,
-          (("weight", None), ("size_average", None), ("ignore_index", -100), ("reduce", None), *_RED),
-          buffers=("weight",), native="NLLLoss",
-          summary="Negative log-likelihood of log-probabilities.",
-          shapes="input: log-probabilities (N, C), (N, C, d1, ...) or (C,); target: class indices "
-                 "(N), (N, d1, ...) or (); weight: (C,)."),
-    Entry("KLDivLoss", "kl_div", _L.kl_div, (*_SA, *_RED, ("log_target", False)),
-          reductions=("none", "mean", "sum", "batchmean"), native="KLDivLoss",
-          summary="Pointwise KL divergence; ``input`` holds log-probabilities. Use "
-                  "``reduction='batchmean'`` for the true KL per sample.",
-          shapes="input: (N, *) log-probabilities; target: the same shape."),
-    # ---- extras (no torch twin), torch style: options first, then reduction
-    Entry("FocalLoss", "focal_loss", _L.focal_loss,
-          (("alpha", 0.75), ("gamma", 2.0), ("from_logits", False), *_RED), nullable=("alpha",),
-          summary="Binary focal loss (Lin et al. 2017) on probabilities, or logits with "
-                  "``from_logits=True``; the seed's defaults alpha=0.75, gamma=2.",
-          shapes="input: probabilities (or logits), any shape; target: the same shape, in [0, 1]."),
-    Entry("SCELoss", "sce_loss", _L.sce_loss, (("alpha", 0.1), ("beta", 1.0), *_RED),
-          summary="Symmetric cross-entropy (Wang et al. 2019) of logits, class axis 1.",
-          shapes="input: logits (N, C, ...); target: class indices (N, ...) or probabilities."),
-    Entry("MAPELoss", "mape_loss", _L.mean_absolute_percentage_error, (("eps", 1e-7), *_RED),
-          rename={"eps": "epsilon"},
-          summary="Mean absolute percentage error, :math:`100 |y - x| / \\max(|y|, eps)`.",
-          shapes="input: any shape; target: the same shape."),
-    Entry("HingeLoss", "hinge_loss", _L.hinge, _RED,
-          summary="Hinge :math:`\\max(1 - y x, 0)`, labels in {-1, 1} (or {0, 1}, mapped).",
-          shapes="input: scores, any shape; target: the same shape."),
-    # torch's nn.CosineSimilarity(dim=1) convention; eps bounds the *squared* norm (keras)
-    Entry("CosineSimilarityLoss", "cosine_similarity_loss", _L.cosine_similarity,
-          (("dim", 1), ("eps", 1e-12), *_RED), rename={"dim": "axis", "eps": "epsilon"},
-          summary="Negative cosine similarity along ``dim`` (minimising aligns the vectors): "
-                  "``-torch.nn.CosineSimilarity(dim)`` up to the zero-vector guard.",
-          shapes="input: (N, D, ...); target: the same shape; output without ``dim``."),
-)
+_KW_ONLY = "*"  # a params marker: the parameters after it are keyword-only (as in torch)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -193,7 +91,7 @@ def _check_options(cls_name: str, entry: Entry, values: Mapping[str, Any]) -> No
     tensors. (Value ranges are checked by the canonical function, which names itself.)"""
     check_reduction(cls_name, values["reduction"], entry.reductions)
     for name, default in entry.params:
-        if name in _LEGACY or name == "reduction":
+        if name in _LEGACY or name in ("reduction", _KW_ONLY):
             continue
         v = values[name]
         if name in entry.buffers:
@@ -228,7 +126,7 @@ class TorchLoss(_TorchLossBase):
     def extra_repr(self) -> str:
         parts = []
         for name, default in self._entry.params:
-            if name in _LEGACY or name in self._entry.buffers:
+            if name in _LEGACY or name in self._entry.buffers or name == _KW_ONLY:
                 continue
             v = getattr(self, name)
             if v != default or type(v) is not type(default):
@@ -239,6 +137,9 @@ class TorchLoss(_TorchLossBase):
 def _signature_src(params: Iterable[tuple[str, Any]], defaults: dict) -> str:
     out = []
     for name, default in params:
+        if name == _KW_ONLY:
+            out.append("*")
+            continue
         key = f"_d_{name}"
         defaults[key] = default
         out.append(f"{name}={key}")
@@ -246,8 +147,8 @@ def _signature_src(params: Iterable[tuple[str, Any]], defaults: dict) -> str:
 
 
 def _call_src(entry: Entry, params: Iterable[tuple[str, Any]], prefix: str) -> str:
-    kw = [f"{entry.rename.get(n, n)}={prefix}{n}" for n, _ in params if n not in _LEGACY]
-    return ", ".join(["input", "target", *kw])
+    kw = [f"{entry.rename.get(n, n)}={prefix}{n}" for n, _ in params if n not in (*_LEGACY, _KW_ONLY)]
+    return ", ".join([*entry.inputs, *kw])
 
 
 def _doc(entry: Entry, kind: str) -> str:
@@ -258,8 +159,8 @@ def _doc(entry: Entry, kind: str) -> str:
         if entry.native
         else "torch-style extra (torch has no such loss)."
     )
-    sig = ", ".join(f"{n}={d!r}" for n, d in (entry.params if kind == "class" else entry.fparams))
-    head = entry.name if kind == "class" else f"{entry.functional}(input, target, ...)"
+    sig = ", ".join(n if n == _KW_ONLY else f"{n}={d!r}" for n, d in (entry.params if kind == "class" else entry.fparams))
+    head = entry.name if kind == "class" else f"{entry.functional}({', '.join(entry.inputs)}, ...)"
     return (
         f"{entry.summary}\n\n{twin}\n\n"
         f"``{head}({sig})`` -> computes :func:`multiloss.{canon}` "
@@ -282,7 +183,7 @@ def make_module(entry: Entry) -> type:
         lines.append("    reduction = self.reduction")
     else:
         lines.append("    _Base.__init__(self, None, None, reduction)")
-    names = [n for n, _ in entry.params if n not in _LEGACY]
+    names = [n for n, _ in entry.params if n not in (*_LEGACY, _KW_ONLY)]
     lines.append(f"    _check(_NAME, _ENTRY, {{{', '.join(f'{n!r}: {n}' for n in names)}}})")
     for n in names:
         if n in entry.buffers:
@@ -291,7 +192,7 @@ def make_module(entry: Entry) -> type:
             lines.append(f"    self.{n} = {n}")
     # the module's forward reads its attributes at call time (they may be reassigned, as in
     # torch) and calls the canonical function; buffers follow .to()/.double()
-    lines.append("def forward(self, input, target):")
+    lines.append(f"def forward(self, {', '.join(entry.inputs)}):")
     lines.append(f"    return _loss({_call_src(entry, entry.params, 'self.')})")
     namespace = {
         "_Base": _TorchLossBase,
@@ -303,7 +204,7 @@ def make_module(entry: Entry) -> type:
     }
     exec("\n".join(lines), namespace)  # noqa: S102 - generated from the table above
     init, forward = namespace["__init__"], namespace["forward"]
-    forward.__doc__ = f"Loss of ``input`` against ``target``; see :func:`multiloss.{entry.loss.__name__}`."
+    forward.__doc__ = f"The loss of ``{', '.join(entry.inputs)}``; see :func:`multiloss.{entry.loss.__name__}`."
     cls = type(entry.name, (TorchLoss,), {"__init__": init, "forward": forward, "_entry": entry,
                                           "__doc__": _doc(entry, "class"), "__module__": "multiloss.torch"})
     for f in (init, forward):
@@ -316,7 +217,7 @@ def make_functional(entry: Entry) -> Callable[..., Any]:
     """Build the functional form of ``entry`` with ``torch.nn.functional``'s signature."""
     defaults: dict[str, Any] = {}
     sig = _signature_src(entry.fparams, defaults)
-    lines = [f"def {entry.functional}(input, target, {sig}):"]
+    lines = [f"def {entry.functional}({', '.join(entry.inputs)}, {sig}):"]
     if any(n in _LEGACY for n, _ in entry.fparams):
         lines.append("    if size_average is not None or reduce is not None:")
         lines.append("        reduction = _legacy(size_average, reduce)")
@@ -329,8 +230,16 @@ def make_functional(entry: Entry) -> Callable[..., Any]:
     return fn
 
 
-MODULES: dict[str, type] = {e.name: make_module(e) for e in TABLE}
-FUNCTIONALS: dict[str, Callable[..., Any]] = {e.functional: make_functional(e) for e in TABLE}
+def _hand_written(entry: Entry) -> type:
+    """The ``nn.Module`` class a row names in ``module`` (``"package.module:Class"``)."""
+    mod, _, cls = entry.module.partition(":")
+    return getattr(importlib.import_module(mod), cls)
+
+
+MODULES: dict[str, type] = {e.name: _hand_written(e) if e.module else make_module(e) for e in TABLE}
+FUNCTIONALS: dict[str, Callable[..., Any]] = {
+    e.functional: make_functional(e) for e in TABLE if e.functional
+}
 
 
 # ----------------------------------------------------------------------------- penalties

@@ -62,14 +62,17 @@ def versions() -> dict[str, str]:
     return {"jax": jax.__version__, "optax": optax.__version__, "jax_device": str(jax.devices()[0])}
 
 
-def make_inputs(kind: str, size: Size, seed: int = 0) -> tuple[Any, Any]:
-    """``(prediction, target)`` of ``kind`` (float32), from ``jax.random``."""
+def make_inputs(kind: str, size: Size, seed: int = 0) -> tuple[Any, ...]:
+    """``(prediction, target, *more)`` of ``kind`` (float32), from ``jax.random``: the loss's
+    positional arrays (gradients w.r.t. the first); a kind of a loss of more arrays sets
+    ``more``."""
     import jax
     import jax.numpy as jnp
 
     k1, k2 = jax.random.split(jax.random.PRNGKey(seed))
     n, c = size.n, size.c
     x = jax.random.normal(k1, (n, c), dtype=jnp.float32)
+    more: tuple = ()
     if kind == "regression":
         y = jax.random.normal(k2, (n, c), dtype=jnp.float32)
     elif kind == "logits_binary":
@@ -85,7 +88,7 @@ def make_inputs(kind: str, size: Size, seed: int = 0) -> tuple[Any, Any]:
         y = jnp.where(jax.random.bernoulli(k2, 0.5, (n, c)), 1.0, -1.0).astype(jnp.float32)
     else:  # pragma: no cover - a spec typo
         raise ValueError(f"bench.jax: unknown input kind {kind!r}")
-    return jax.block_until_ready(x), jax.block_until_ready(y)
+    return tuple(jax.block_until_ready(a) for a in (x, y, *more))
 
 
 def functions(spec: LossSpec) -> tuple[Any, Any]:
@@ -104,19 +107,19 @@ def prepare(spec: LossSpec, mode: str, size: Size) -> Prepared:
     if mode != "jit":
         raise ValueError(f"multiloss bench: jax modes are {MODES}; got {mode!r}")
     ours, native = functions(spec)
-    x, y = make_inputs(spec.inputs, size)
+    args = make_inputs(spec.inputs, size)
 
     def mean_of(f):
-        return lambda p, t: jnp.mean(f(p, t))
+        return lambda *a: jnp.mean(f(*a))
 
     fwd = [jax.jit(mean_of(f)) for f in (ours, native)]
     fb = [jax.jit(jax.value_and_grad(mean_of(f))) for f in (ours, native)]
 
     def call(f):
-        return lambda: jax.block_until_ready(f(x, y))
+        return lambda: jax.block_until_ready(f(*args))
 
     def check():
-        a, b = float(fwd[0](x, y)), float(fwd[1](x, y))
+        a, b = float(fwd[0](*args)), float(fwd[1](*args))
         if not np.isclose(a, b, rtol=1e-4, atol=1e-5):
             raise AssertionError(f"{spec.name} {size}: multiloss {a} != optax {b}")
 
@@ -125,7 +128,7 @@ def prepare(spec: LossSpec, mode: str, size: Size) -> Prepared:
     def memory():
         out = []
         for f in fb:
-            m = f.lower(x, y).compile().memory_analysis()
+            m = f.lower(*args).compile().memory_analysis()
             if m is None:
                 return None
             out.append(int(m.temp_size_in_bytes + m.output_size_in_bytes))
@@ -144,8 +147,8 @@ def dispatch(spec: LossSpec, size: Size = Size(4, 3), budget_s: float = 0.3) -> 
     from .._namespace import array_namespace
 
     ours, native = functions(spec)
-    x, y = make_inputs(spec.inputs, size)
-    t = interleaved(lambda: jax.block_until_ready(ours(x, y)), lambda: jax.block_until_ready(native(x, y)),
+    args = make_inputs(spec.inputs, size)
+    t = interleaved(lambda: jax.block_until_ready(ours(*args)), lambda: jax.block_until_ready(native(*args)),
                     repeat=15, warmup=20, min_sample_s=0.01, budget_s=budget_s)
-    ns = interleaved(lambda: array_namespace(x, y), lambda: None, repeat=7, warmup=50, min_sample_s=0.005)
+    ns = interleaved(lambda: array_namespace(*args[:2]), lambda: None, repeat=7, warmup=50, min_sample_s=0.005)
     return DispatchRecord(NAME, spec.name, str(size), t.a_s * 1e6, t.b_s * 1e6, (ns.a_s - ns.b_s) * 1e6)

@@ -75,13 +75,16 @@ def _sync() -> None:
         torch.cuda.synchronize()
 
 
-def make_inputs(kind: str, size: Size, seed: int = 0) -> tuple[Any, Any]:
-    """``(input, target)`` of ``kind`` on the default device, from torch's own generator."""
+def make_inputs(kind: str, size: Size, seed: int = 0) -> tuple[Any, ...]:
+    """``(input, target, *more)`` of ``kind`` on the default device, from torch's own
+    generator: the loss's positional arrays; the first requires grad. A kind of a loss of
+    more arrays sets ``more`` (a variance, a third embedding, lengths)."""
     import torch
 
     g = torch.Generator().manual_seed(seed)
     n, c = size.n, size.c
     x = torch.randn(n, c, generator=g)
+    more: tuple = ()
     if kind == "regression":
         y = torch.randn(n, c, generator=g)
     elif kind == "probabilities":
@@ -100,7 +103,7 @@ def make_inputs(kind: str, size: Size, seed: int = 0) -> tuple[Any, Any]:
     else:  # pragma: no cover - a spec typo
         raise ValueError(f"bench.torch: unknown input kind {kind!r}")
     dev = _device()
-    return x.to(dev).requires_grad_(True), y.to(dev)
+    return (x.to(dev).requires_grad_(True), y.to(dev), *(a.to(dev) for a in more))
 
 
 def modules(spec: LossSpec) -> tuple[Any, Any]:
@@ -115,7 +118,8 @@ def prepare(spec: LossSpec, mode: str, size: Size) -> Prepared:
     import torch
 
     ours, native = modules(spec)
-    x, y = make_inputs(spec.inputs, size)
+    args = make_inputs(spec.inputs, size)
+    x = args[0]
     if mode == "compile":
         import torch._dynamo
 
@@ -128,14 +132,14 @@ def prepare(spec: LossSpec, mode: str, size: Size) -> Prepared:
     def fwd(m):
         def f():
             with torch.no_grad():
-                m(x, y)
+                m(*args)
             _sync()
 
         return f
 
     def fb(m):
         def f():
-            m(x, y).backward()
+            m(*args).backward()
             x.grad = None
             _sync()
 
@@ -143,7 +147,7 @@ def prepare(spec: LossSpec, mode: str, size: Size) -> Prepared:
 
     def check():
         with torch.no_grad():
-            a, b = ours(x, y), native(x, y)
+            a, b = ours(*args), native(*args)
         if not torch.allclose(a, b, rtol=1e-4, atol=1e-5):
             raise AssertionError(f"{spec.name} {size}: multiloss {a.item()} != native {b.item()}")
 
@@ -152,12 +156,12 @@ def prepare(spec: LossSpec, mode: str, size: Size) -> Prepared:
         kind = "cuda max_memory_allocated"
 
         def memory():
-            return _cuda_peak(lambda: ours(x, y).backward(), x), _cuda_peak(lambda: native(x, y).backward(), x), kind
+            return _cuda_peak(lambda: ours(*args).backward(), x), _cuda_peak(lambda: native(*args).backward(), x), kind
     elif mode == "eager":
         kind = "saved-for-backward bytes"
 
         def memory():
-            return _saved_bytes(lambda: ours(x, y), x), _saved_bytes(lambda: native(x, y), x), kind
+            return _saved_bytes(lambda: ours(*args), x), _saved_bytes(lambda: native(*args), x), kind
     else:
         kind = "n/a (CPU compile)"
     return Prepared((fwd(ours), fwd(native)), (fb(ours), fb(native)), check, memory, kind)
@@ -202,10 +206,10 @@ def dispatch(spec: LossSpec, size: Size = Size(4, 3), budget_s: float = 0.3) -> 
     from .._namespace import array_namespace
 
     ours, native = modules(spec)
-    x, y = make_inputs(spec.inputs, size)
-    x = x.detach()
-    t = interleaved(lambda: ours(x, y), lambda: native(x, y), repeat=15, warmup=50,
+    args = make_inputs(spec.inputs, size)
+    args = (args[0].detach(), *args[1:])
+    t = interleaved(lambda: ours(*args), lambda: native(*args), repeat=15, warmup=50,
                     min_sample_s=0.01, budget_s=budget_s)
-    ns = interleaved(lambda: array_namespace(x, y), lambda: None, repeat=7, warmup=50, min_sample_s=0.005)
+    ns = interleaved(lambda: array_namespace(*args[:2]), lambda: None, repeat=7, warmup=50, min_sample_s=0.005)
     del torch
     return DispatchRecord(NAME, spec.name, str(size), t.a_s * 1e6, t.b_s * 1e6, (ns.a_s - ns.b_s) * 1e6)

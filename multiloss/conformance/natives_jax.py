@@ -1,15 +1,11 @@
-"""JAX adapter conformance: ``multiloss.jax.<name>(p, t, **kw)`` against ``optax.losses.<name>``.
+"""JAX adapter conformance, derived from the table: every row of
+:mod:`multiloss.backends.jax_table` with an ``optax`` twin is held against
+``optax.losses.<optax>`` on its ``checks`` grids (optax argument names), value and gradient
+w.r.t. the prediction in float32 and float64 (the runner's JaxBackend enables x64).
 
-For every function of :mod:`multiloss.jax` that has an optax twin, over an option grid
-(``delta``, ``axis`` as another axis, ``where`` masks of the logits' shape and of the batch
-shape — including rows with nothing included —, ``epsilon``, ``alpha``/``gamma``, soft
-labels, ``(N, C, d)`` logits), the value and the gradient w.r.t. the prediction must equal
-optax's in float32 and float64 (the runner's JaxBackend enables x64).
-
-Not listed (no optax twin; the canonical cases check them against float64 references):
-``l1_loss``, ``focal_loss``, ``sce_loss``, ``mean_absolute_percentage_error`` and the
-penalties. ``hinge_loss`` is checked on labels in {-1, 1} only: with labels all in {0, 1}
-multiloss maps them to {-1, 1} (keras' convention), optax does not (documented).
+``where`` masks are named in the table (``"mask:elem"``) and built here by :func:`masks`:
+deterministic, including rows with nothing included. Rows without a twin (the extras) are
+covered by the canonical cases against float64 references.
 
 Imports jax and optax lazily (inside :func:`native_cases`), so importing this module is free.
 """
@@ -22,15 +18,12 @@ from . import domains
 from .domains import C, N
 from .spec import NativeCase
 
-__all__ = ["native_cases"]
-
-# the domain each entry's grid is mostly on; other domains are named in the case label
-_DEFAULT_DOMAINS = {"regression", "logits_binary", "class_index", "class_prob", "log_probs", "hinge"}
+__all__ = ["native_cases", "masks"]
 
 
-def _masks() -> dict[str, np.ndarray]:
-    """Deterministic ``where`` masks (float 0/1 here: the runner converts arrays to the dtype
-    under test; the wrappers below turn them back into booleans)."""
+def masks() -> dict[str, np.ndarray]:
+    """The ``where`` masks the table's checks name (float 0/1 here: the runner converts arrays
+    to the dtype under test; the pairing below turns them back into booleans)."""
     rng = np.random.default_rng(1)
     elem = rng.uniform(size=(N, C)) < 0.7
     elem[2] = False  # a row with nothing included: optax gives 0
@@ -59,6 +52,10 @@ def _label(kw: dict) -> str:
     )
 
 
+def _resolve(kw: dict, named: dict[str, np.ndarray]) -> dict:
+    return {k: named[v[len("mask:"):]] if isinstance(v, str) and v.startswith("mask:") else v for k, v in kw.items()}
+
+
 def native_cases() -> list[NativeCase]:
     try:
         import optax
@@ -66,55 +63,28 @@ def native_cases() -> list[NativeCase]:
         return []
 
     import multiloss.jax as mj
+    from multiloss.backends.jax_table import TABLE
 
-    def pair(name):
-        ours, native = getattr(mj, name), getattr(optax.losses, name)
+    def bind(f):
+        def make(**kw):
+            if kw.get("where") is not None:
+                kw["where"] = kw["where"].astype(bool)
+            return lambda *arrays: f(*arrays, **kw)
 
-        def bind(f):
-            def make(**kw):
-                if kw.get("where") is not None:
-                    kw["where"] = kw["where"].astype(bool)
-                return lambda p, t: f(p, t, **kw)
+        return make
 
-            return make
-
-        return bind(ours), bind(native)
-
+    named = masks()
     cases: list[NativeCase] = []
-
-    def grid(name, domain, options, **extra):
-        ours, native = pair(name)
-        for kw in options:
-            label = _label(kw) + ("" if domain in _DEFAULT_DOMAINS else f"@{domain}")
-            cases.append(NativeCase("jax", name, ours, native, domain, kw, label, **extra))
-
-    m = _masks()
-
-    # ---- regression
-    grid("squared_error", "regression", [{}])
-    grid("l2_loss", "regression", [{}])
-    grid("huber_loss", "regression", [{}, {"delta": 0.5}, {"delta": 2.0}])
-
-    # ---- binary
-    grid("sigmoid_binary_cross_entropy", "logits_binary", [{}])
-    grid("sigmoid_binary_cross_entropy", "logits_binary_soft", [{}])
-    grid("hinge_loss", "hinge", [{}])
-    grid("sigmoid_focal_loss", "logits_binary",
-         [{}, {"alpha": 0.25}, {"gamma": 0.0}, {"alpha": 0.25, "gamma": 1.5}, {"alpha": 0.9, "gamma": 3.0}])
-    grid("sigmoid_focal_loss", "logits_binary_soft", [{"alpha": 0.25}])
-
-    # ---- multiclass
-    grid("softmax_cross_entropy", "class_prob",
-         [{}, {"axis": 0}, {"where": m["elem"]}, {"where": m["rows"]}])
-    grid("softmax_cross_entropy", "class_onehot", [{}])
-    grid("softmax_cross_entropy_with_integer_labels", "class_index",
-         [{}, {"where": m["elem_labels"]}, {"where": m["rows"]}])
-    grid("softmax_cross_entropy_with_integer_labels", "class_index_3d", [{"axis": 1}])
-
-    # ---- divergences and similarities
-    grid("kl_divergence", "log_probs", [{}, {"axis": 0}, {"where": m["elem"]}])
-    # the domain's targets read as log-probabilities: any real values are valid there
-    grid("kl_divergence_with_log_targets", "log_probs", [{}, {"where": m["elem"]}])
-    grid("cosine_similarity", "regression", [{}, {"epsilon": 1e-6}, {"axis": 0}, {"where": m["elem_full"]}])
-    grid("cosine_distance", "regression", [{}, {"axis": 0}, {"where": m["elem_full"]}])
+    for entry in TABLE:
+        if not entry.optax:
+            continue
+        ours, native = bind(getattr(mj, entry.name)), bind(getattr(optax.losses, entry.optax))
+        home = entry.checks[0].domain if entry.checks else ""
+        for check in entry.checks:
+            for kw in check.options:
+                kw = _resolve(kw, named)
+                label = _label(kw) + ("" if check.domain == home else f"@{check.domain}")
+                cases.append(NativeCase("jax", entry.name, ours, native, check.domain, kw, label,
+                                        dtypes=check.dtypes, grad=check.grad,
+                                        tolerance_override=check.tolerance, reason=check.reason))
     return cases

@@ -1,15 +1,13 @@
-"""torch adapter conformance: ``multiloss.torch.X(**kw)`` against ``torch.nn.X(**kw)``.
+"""torch adapter conformance, derived from the table: every row of
+:mod:`multiloss.backends.torch_table` with a ``native`` is held against ``torch.nn.<native>``
+(and its functional form against ``torch.nn.functional.<functional>``) on its ``checks``
+grids -- or, when a row has none, on its canonical loss's own conformance options (the
+``@reference`` grids, which use torch's argument names). Value and gradient w.r.t. the input,
+float32 and float64 (more where a check says so).
 
-For every class of :mod:`multiloss.torch` that has a ``torch.nn`` twin, over an option grid
-(reductions, ``weight``, ``ignore_index``, ``label_smoothing``, ``pos_weight``,
-``beta``/``delta``, ``log_target``, class-index vs probability targets, ``(N, C, d)`` input),
-the value and the gradient w.r.t. the input must equal torch's in float32 and float64. The
-functional forms (:mod:`multiloss.torch.functional`) are held against
-``torch.nn.functional`` the same way, including the ``weight=`` that only the functional
-``mse_loss``/``l1_loss``/``huber_loss`` take.
-
-The extras (FocalLoss, SCELoss, MAPELoss, HingeLoss, CosineSimilarityLoss) have no torch
-twin and are not listed here: the canonical cases check them against float64 references.
+The extras (no ``native``) are covered by the canonical cases against float64 references.
+Rows that own parameters (``module=``) need a pairing in :data:`PAIRS`: a function
+``(torch, mt, entry) -> (ours(**kw), native(**kw))`` building both with the same weights.
 
 Imports torch lazily (inside :func:`native_cases`), so importing this module is free.
 """
@@ -17,28 +15,45 @@ Imports torch lazily (inside :func:`native_cases`), so importing this module is 
 from __future__ import annotations
 
 import functools
+from typing import Any, Callable
 
 import numpy as np
 
-from .domains import C, N
+from ..backends._rows import Check
 from .spec import NativeCase
 
-__all__ = ["native_cases"]
+__all__ = ["native_cases", "checks_of", "PAIRS"]
 
-_RED = ("mean", "sum", "none")
-_CLASS_W = np.linspace(0.5, 2.0, C)
-_ELEM_W = np.linspace(0.1, 1.9, N * C).reshape(N, C)
-_ROW_W = np.linspace(0.2, 1.8, C)  # broadcasts over the batch
-_POS_W = np.linspace(0.5, 3.0, C)
-# the domain each entry's grid is mostly on; other domains are named in the case label
-_DEFAULT_DOMAINS = {"regression", "probabilities", "logits_binary", "class_index", "log_probs"}
+# row name -> pairing builder, for rows whose module owns parameters (see module docstring)
+PAIRS: dict[str, Callable[..., tuple[Callable[..., Any], Callable[..., Any]]]] = {}
 
 
-def _label(kw: dict) -> str:
+def label(kw: dict) -> str:
     # array options by shape ("weight:8x5" is elementwise, "weight:5" per class/column)
     return ",".join(
         f"{k}:{'x'.join(map(str, v.shape))}" if isinstance(v, np.ndarray) else f"{k}={v}" for k, v in kw.items()
     )
+
+
+def checks_of(entry) -> tuple[Check, ...]:
+    """The row's module checks: its own, else its canonical loss's conformance grids, keeping
+    the option sets whose every key is a constructor argument of the row."""
+    if entry.checks:
+        return entry.checks
+    from .references import CASES
+
+    accepted = {entry.rename.get(n, n): n for n, _ in entry.params}
+    by_domain: dict[str, list[dict]] = {}
+    for case in CASES:
+        if case.loss == entry.loss.__name__ and set(case.kwargs) <= set(accepted):
+            by_domain.setdefault(case.domain, []).append({accepted[k]: v for k, v in case.kwargs.items()})
+    return tuple(Check(domain, tuple(opts)) for domain, opts in by_domain.items())
+
+
+def _functional_checks(entry, module_checks) -> tuple[Check, ...]:
+    if entry.functional_checks:
+        return entry.functional_checks
+    return tuple(Check(c.domain, c.options[:1], c.grad, c.reason, c.dtypes, c.tolerance) for c in module_checks)
 
 
 def native_cases() -> list[NativeCase]:
@@ -47,82 +62,32 @@ def native_cases() -> list[NativeCase]:
 
     import multiloss.torch as mt
     import multiloss.torch.functional as mF
-
-    def module_pair(name):
-        # array options arrive as tensors (the runner converts them); both store them as buffers
-        return getattr(mt, name), getattr(torch.nn, name)
-
-    def functional_pair(name):
-        ours, native = getattr(mF, name), getattr(TF, name)
-        return (lambda **kw: functools.partial(ours, **kw)), (lambda **kw: functools.partial(native, **kw))
+    from multiloss.backends.torch_table import TABLE
 
     cases: list[NativeCase] = []
 
-    def grid(name, domain, options, functional=False):
-        ours, native = functional_pair(name) if functional else module_pair(name)
-        entry = f"F.{name}" if functional else name
-        for kw in options:
-            label = _label(kw) + ("" if domain in _DEFAULT_DOMAINS else f"@{domain}")
-            cases.append(NativeCase("torch", entry, ours, native, domain, kw, label))
+    def add(entry_name, ours, native, checks, home):
+        for check in checks:
+            for kw in check.options:
+                lab = label(kw) + ("" if check.domain == home else f"@{check.domain}")
+                cases.append(NativeCase("torch", entry_name, ours, native, check.domain, kw, lab,
+                                        dtypes=check.dtypes, grad=check.grad,
+                                        tolerance_override=check.tolerance, reason=check.reason))
 
-    reds = [{"reduction": r} for r in _RED]
-
-    # ---- regression
-    for name in ("MSELoss", "L1Loss"):
-        grid(name, "regression", reds)
-    grid("SmoothL1Loss", "regression", reds + [{"beta": 0.5}, {"beta": 2.0}, {"beta": 0.0}, {"beta": 0.5, "reduction": "none"}])
-    grid("HuberLoss", "regression", reds + [{"delta": 0.5}, {"delta": 2.0}, {"delta": 0.5, "reduction": "sum"}])
-
-    # ---- binary
-    grid("BCELoss", "probabilities", reds + [{"weight": _ELEM_W}, {"weight": _ROW_W}, {"weight": _ROW_W, "reduction": "none"}])
-    grid("BCELoss", "probabilities_soft", [{}, {"reduction": "sum"}])
-    grid("BCEWithLogitsLoss", "logits_binary",
-         reds + [{"pos_weight": _POS_W}, {"weight": _ELEM_W}, {"weight": _ROW_W, "pos_weight": _POS_W},
-                 {"weight": _ELEM_W, "pos_weight": _POS_W, "reduction": "none"}])
-    grid("BCEWithLogitsLoss", "logits_binary_soft", [{}, {"pos_weight": _POS_W, "reduction": "sum"}])
-
-    # ---- multiclass: index targets, ignore_index, (N, C, d), probability targets
-    ce_index = reds + [
-        {"weight": _CLASS_W},
-        {"weight": _CLASS_W, "reduction": "sum"},
-        {"weight": _CLASS_W, "reduction": "none"},
-        {"label_smoothing": 0.1},
-        {"label_smoothing": 0.1, "reduction": "none"},
-        {"weight": _CLASS_W, "label_smoothing": 0.2},
-        {"ignore_index": 3},
-        {"ignore_index": 3, "weight": _CLASS_W, "label_smoothing": 0.1},
-    ]
-    grid("CrossEntropyLoss", "class_index", ce_index)
-    grid("CrossEntropyLoss", "class_index_ignore",
-         [{}, {"reduction": "sum"}, {"reduction": "none"}, {"weight": _CLASS_W},
-          {"weight": _CLASS_W, "label_smoothing": 0.1}, {"label_smoothing": 0.1, "reduction": "sum"}])
-    grid("CrossEntropyLoss", "class_index_3d",
-         [{}, {"reduction": "none"}, {"weight": _CLASS_W}, {"label_smoothing": 0.1, "weight": _CLASS_W},
-          {"ignore_index": 2}])
-    grid("CrossEntropyLoss", "class_prob",
-         reds + [{"weight": _CLASS_W}, {"label_smoothing": 0.1}, {"weight": _CLASS_W, "label_smoothing": 0.2, "reduction": "sum"}])
-    grid("CrossEntropyLoss", "class_onehot", [{}, {"label_smoothing": 0.1}])
-
-    # NLLLoss: torch's nll_loss takes any real input; the class_index logits serve as input
-    grid("NLLLoss", "class_index", reds + [{"weight": _CLASS_W}, {"weight": _CLASS_W, "reduction": "none"}, {"ignore_index": 3}])
-    grid("NLLLoss", "class_index_ignore", [{}, {"weight": _CLASS_W}, {"reduction": "sum"}, {"reduction": "none"}])
-    grid("NLLLoss", "class_index_3d", [{}, {"weight": _CLASS_W, "reduction": "sum"}, {"reduction": "none"}])
-
-    # ---- divergence
-    grid("KLDivLoss", "log_probs",
-         [{"reduction": r} for r in ("batchmean", "sum", "none", "mean")]
-         + [{"log_target": True}, {"log_target": True, "reduction": "batchmean"}, {"log_target": True, "reduction": "none"}])
-
-    # ---- functional forms (same table; weight= exists only on these for mse/l1/huber)
-    grid("mse_loss", "regression", [{}, {"weight": _ELEM_W}, {"weight": _ELEM_W, "reduction": "sum"}], functional=True)
-    grid("l1_loss", "regression", [{}, {"weight": _ELEM_W}, {"weight": _ELEM_W, "reduction": "none"}], functional=True)
-    grid("smooth_l1_loss", "regression", [{"beta": 0.5}], functional=True)
-    grid("huber_loss", "regression", [{"delta": 2.0}, {"weight": _ELEM_W}, {"weight": _ELEM_W, "reduction": "sum"}], functional=True)
-    grid("binary_cross_entropy", "probabilities", [{}, {"weight": _ROW_W}], functional=True)
-    grid("binary_cross_entropy_with_logits", "logits_binary", [{}, {"pos_weight": _POS_W, "weight": _ELEM_W}], functional=True)
-    grid("cross_entropy", "class_index", [{}, {"weight": _CLASS_W, "label_smoothing": 0.1}], functional=True)
-    grid("cross_entropy", "class_index_ignore", [{"reduction": "sum"}], functional=True)
-    grid("cross_entropy", "class_prob", [{"label_smoothing": 0.1}], functional=True)
-    grid("nll_loss", "class_index_ignore", [{"weight": _CLASS_W}], functional=True)
-    grid("kl_div", "log_probs", [{"reduction": "batchmean"}, {"log_target": True, "reduction": "sum"}], functional=True)
+    for entry in TABLE:
+        if not entry.native:
+            continue
+        checks = checks_of(entry)
+        home = checks[0].domain if checks else ""
+        if entry.name in PAIRS:
+            ours, native = PAIRS[entry.name](torch, mt, entry)
+        else:
+            ours, native = getattr(mt, entry.name), getattr(torch.nn, entry.native)
+        add(entry.name, ours, native, checks, home)
+        if entry.functional and hasattr(TF, entry.functional) and not entry.module:
+            f_ours, f_native = getattr(mF, entry.functional), getattr(TF, entry.functional)
+            add(f"F.{entry.functional}",
+                lambda f=f_ours, **kw: functools.partial(f, **kw),
+                lambda f=f_native, **kw: functools.partial(f, **kw),
+                _functional_checks(entry, checks), home)
     return cases

@@ -1,0 +1,376 @@
+"""The jax adapter's table: one :class:`Entry` per optax loss (or optax-style extra), with the
+small pre/post transforms that turn optax's conventions into the canonical ones and back.
+
+Importable without jax (``jax``/``jax.numpy`` are imported the first time a transform runs):
+the catalogue, ``multiloss list`` and the porting tables are derived from :data:`TABLE`;
+:mod:`multiloss.backends.jax` builds the functions from it;
+:mod:`multiloss.conformance.natives_jax` holds every row with an ``optax`` twin against
+optax on its ``checks``. Adding a jax loss = one :class:`Entry` here (CONTRIBUTING.md,
+"Add a loss").
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from ._rows import Check, lazy_module
+
+__all__ = ["Entry", "TABLE", "Call"]
+
+jax = lazy_module("jax", globals(), "jax")
+jnp = lazy_module("jax.numpy", globals(), "jnp")
+
+_EMPTY = inspect.Parameter.empty
+
+# ----------------------------------------------------------------------------- call context
+
+
+class Call:
+    """What one call carries through the pre-transforms: the prediction ``x``, the target
+    ``t``, further array arguments ``args`` (losses of three or more arrays), the canonical
+    keyword arguments ``kw``, the bound native arguments ``a`` and the native names of the
+    array arguments."""
+
+    __slots__ = ("fn", "names", "a", "x", "t", "args", "kw", "info")
+
+    def __init__(self, fn: str, names: tuple[str, ...], a: dict, x: Any, t: Any, kw: dict, args: tuple = ()):
+        self.fn, self.names, self.a, self.x, self.t, self.kw, self.args = fn, names, a, x, t, kw, args
+        self.info: dict = {}  # what a pre-transform leaves for a post-transform
+
+
+def _asarray(v: Any) -> Any:
+    return v if isinstance(v, jax.Array) else jnp.asarray(v)
+
+
+# ----------------------------------------------------------------------------- pre-transforms
+# Each takes the Call and updates it in place. All decisions are on static facts (shapes,
+# dtypes, Python arguments), never on array values, so they trace once under jit.
+
+
+def _zeros_if_no_target(c: Call) -> None:
+    """optax: ``targets=None`` means a vector of zeros (``squared_error``, ``huber_loss`` ...)."""
+    if c.t is None:
+        c.t = jnp.zeros_like(c.x)
+
+
+def _same_shape(c: Call) -> None:
+    """optax ``squared_error`` calls ``utils.check_shapes_equal`` (no broadcasting)."""
+    if c.t.shape != c.x.shape:
+        raise ValueError(
+            f"{c.fn}: argument '{c.names[1]}' must have the shape of '{c.names[0]}' "
+            f"{tuple(c.x.shape)} (optax checks that the shapes are equal); got {tuple(c.t.shape)}"
+        )
+
+
+def _broadcast(c: Call) -> None:
+    """optax broadcasts the second argument against the first silently; the canonical losses
+    want equal shapes (or warn), so both are broadcast first (a no-op for equal shapes)."""
+    if c.x.shape != c.t.shape:
+        try:
+            shape = jnp.broadcast_shapes(c.x.shape, c.t.shape)
+        except ValueError:
+            raise ValueError(
+                f"{c.fn}: argument '{c.names[1]}' of shape {tuple(c.t.shape)} must broadcast "
+                f"against '{c.names[0]}' of shape {tuple(c.x.shape)}"
+            ) from None
+        c.x, c.t = jnp.broadcast_to(c.x, shape), jnp.broadcast_to(c.t, shape)
+
+
+def _integer_labels(c: Call) -> None:
+    """optax checks ``labels`` are integers (``utils.check_subdtype``); without this a float
+    array would be read as probability targets by the canonical ``cross_entropy``. Their shape
+    must be the logits' shape without the class axes (checked here, in optax's terms)."""
+    if not jnp.issubdtype(c.t.dtype, jnp.integer):
+        raise TypeError(
+            f"{c.fn}: argument '{c.names[1]}' holds class indices and must be an integer array; "
+            f"got dtype {c.t.dtype} with shape {tuple(c.t.shape)} (for probabilities or one-hot "
+            f"labels use softmax_cross_entropy)"
+        )
+    axis = c.a.get("axis", -1)
+    axes = _norm_axes(c.fn, axis, c.x.ndim)
+    expected = tuple(d for i, d in enumerate(c.x.shape) if i not in axes)
+    if tuple(c.t.shape) != expected:
+        raise ValueError(
+            f"{c.fn}: argument '{c.names[1]}' must have the shape of '{c.names[0]}' "
+            f"{tuple(c.x.shape)} without axis={axis!r}, i.e. {expected}; got {tuple(c.t.shape)}"
+        )
+
+
+def _float_target(c: Call) -> None:
+    """Probability / one-hot labels as floats of the logits' dtype: an integer array would
+    otherwise be read as class indices by the canonical ``cross_entropy``."""
+    if c.t.dtype != c.x.dtype and jnp.issubdtype(c.x.dtype, jnp.floating):
+        c.t = c.t.astype(c.x.dtype)
+
+
+def _where(c: Call) -> Any:
+    """optax ``where=``: a boolean mask of the first argument's shape, or of that shape without
+    ``axis`` (then expanded at ``axis``, as optax does). ``None`` when not given."""
+    where = c.a.get("where")
+    if where is None:
+        return None
+    where = _asarray(where)
+    if where.ndim != c.x.ndim:
+        where = jnp.expand_dims(where, c.a.get("axis", -1))
+    where = jnp.broadcast_to(where.astype(bool), c.x.shape)
+    c.info["where"] = where
+    c.info["axes"] = _norm_axes(c.fn, c.a.get("axis", -1), c.x.ndim)
+    return where
+
+
+def _mask_logits(c: Call) -> None:
+    """``where`` on softmax losses: excluded logits become the dtype's lowest *finite* value
+    (no mass in the normaliser, no gradient, and ``0 * log_softmax`` stays 0, not nan);
+    excluded labels of the logits' shape become 0."""
+    where = _where(c)
+    if where is not None:
+        c.x = jnp.where(where, c.x, jnp.finfo(c.x.dtype).min)
+        if c.t.shape == c.x.shape:
+            c.t = jnp.where(where, c.t, jnp.zeros((), c.t.dtype))
+
+
+def _mask_zero(c: Call) -> None:
+    """``where`` on sums of elementwise terms (kl, cosine): excluded entries of both arguments
+    become 0, so they add nothing to any sum (optax's ``sum(where=)``) and get no gradient."""
+    where = _where(c)
+    if where is not None:
+        c.x = jnp.where(where, c.x, jnp.zeros((), c.x.dtype))
+        c.t = jnp.where(where, c.t, jnp.zeros((), c.t.dtype))
+
+
+def _norm_axes(fn: str, axis: Any, ndim: int) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    for a in axes:
+        if not isinstance(a, int) or not -ndim <= a < ndim:
+            raise ValueError(
+                f"{fn}: argument 'axis' must be an int or a tuple of ints in [-{ndim}, {ndim}) "
+                f"for {ndim}-d logits; got {axis!r}"
+            )
+    return tuple(a % ndim for a in axes)
+
+
+def _classes_to_axis_1(c: Call) -> None:
+    """optax's class axis (``axis``, default -1) becomes the canonical one: 1 for batched
+    input, 0 for a single ``(C,)`` vector. A tuple of axes (or ``None``: all) is flattened
+    into one class axis, in order, as optax's integer-label variant does; integer labels then
+    index that flattened axis. Probability labels (the logits' shape) move the same way;
+    integer labels already have the batch shape the canonical function expects."""
+    axes = _norm_axes(c.fn, c.a.get("axis", -1), c.x.ndim)
+    c.info["axes"] = axes
+    batch = tuple(i for i in range(c.x.ndim) if i not in axes)
+
+    def move(v):
+        if len(axes) == 1:
+            return jnp.moveaxis(v, axes[0], 1) if v.ndim >= 2 and axes[0] != 1 else v
+        if batch + axes != tuple(range(v.ndim)):
+            v = jnp.transpose(v, batch + axes)
+        v = jnp.reshape(v, v.shape[: len(batch)] + (-1,))
+        return jnp.moveaxis(v, -1, 1) if v.ndim > 2 else v
+
+    if c.t.shape == c.x.shape:
+        c.t = move(c.t)
+    c.x = move(c.x)
+
+
+# ----------------------------------------------------------------------------- post-transforms
+# (c, out) -> out
+
+
+def _half(c, out):
+    return 0.5 * out
+
+
+def _negate(c, out):
+    return -out
+
+
+def _one_plus(c, out):
+    # cosine distance = 1 - similarity = 1 + (negative similarity)
+    return 1.0 + out
+
+
+def _sum_axis(c, out):
+    """Sum an elementwise canonical loss over optax's ``axis`` (masked entries are zero)."""
+    return jnp.sum(out, axis=c.a.get("axis", -1))
+
+
+def _zero_fully_masked(c, out):
+    """optax: a row whose ``where`` excludes every entry gives 0 (its ``sum(where=)`` is
+    empty). Its gradient is 0 here (the masked inputs get none), where optax's cosine
+    functions give nan."""
+    where = c.info.get("where")
+    if where is None:
+        return out
+    axes = c.info["axes"]
+    return jnp.where(jnp.any(where, axis=axes), out, jnp.zeros((), out.dtype))
+
+
+# ----------------------------------------------------------------------------- the table
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One row: optax name -> canonical function with argument mapping and transforms.
+
+    ``params``: the native signature after the array arguments, as ``(name, default,
+    keyword_only)``; ``names``: the native names of the array arguments (two, or more for
+    losses of several arrays: the third onward reach the canonical function positionally);
+    ``options``: native keyword -> canonical keyword passed through; ``fixed``: canonical
+    keywords fixed by the native semantics; ``optax``: the optax twin (``""`` for extras).
+
+    ``checks``: native conformance grids against ``optax.losses.<optax>`` (optax argument
+    names; a ``where`` given as ``"mask:<name>"`` is one of the masks of
+    :func:`multiloss.conformance.natives_jax.masks`)."""
+
+    name: str
+    canonical: str
+    names: tuple[str, ...] = ("predictions", "targets")
+    target_default: Any = _EMPTY
+    params: tuple[tuple[str, Any, bool], ...] = ()
+    options: Mapping[str, str] = field(default_factory=dict)
+    fixed: Mapping[str, Any] = field(default_factory=dict)
+    pre: tuple[Callable[[Call], None], ...] = ()
+    post: tuple[Callable[[Call, Any], Any], ...] = ()
+    optax: str = ""
+    doc: str = ""
+    checks: tuple[Check, ...] = ()
+
+
+_CLASSES = (_broadcast, _mask_logits, _classes_to_axis_1)
+_AXIS_WHERE = (("axis", -1, False), ("where", None, False))
+
+TABLE: tuple[Entry, ...] = (
+    Entry(
+        "squared_error", "mse_loss", target_default=None,
+        pre=(_zeros_if_no_target, _same_shape), optax="squared_error", checks=(Check("regression"),),
+        doc=r"Elementwise :math:`(x - y)^2`; ``targets=None`` means zeros; shapes must be equal.",
+    ),
+    Entry(
+        "l2_loss", "mse_loss", target_default=None,
+        pre=(_zeros_if_no_target, _same_shape), post=(_half,), optax="l2_loss", checks=(Check("regression"),),
+        doc=r"Elementwise :math:`\tfrac12 (x - y)^2` (``0.5 * squared_error``).",
+    ),
+    Entry(
+        "l1_loss", "l1_loss", target_default=None, pre=(_zeros_if_no_target, _broadcast),
+        doc=r"Elementwise :math:`|x - y|` (extra: optax 0.2.8 has no ``l1_loss``); "
+        "``targets=None`` means zeros.",
+    ),
+    Entry(
+        "huber_loss", "huber_loss", target_default=None, params=(("delta", 1.0, True),),
+        options={"delta": "delta"}, pre=(_zeros_if_no_target, _broadcast), optax="huber_loss",
+        checks=(Check("regression", ({}, {"delta": 0.5}, {"delta": 2.0})),),
+        doc=r"Elementwise Huber: :math:`\tfrac12 d^2` if :math:`|d| < \delta` else "
+        r":math:`\delta(|d| - \tfrac12\delta)`, :math:`d = x - y`; ``targets=None`` means zeros.",
+    ),
+    Entry(
+        "sigmoid_binary_cross_entropy", "binary_cross_entropy_with_logits",
+        names=("logits", "labels"), pre=(_broadcast,), optax="sigmoid_binary_cross_entropy",
+        checks=(Check("logits_binary"), Check("logits_binary_soft")),
+        doc=r"Elementwise :math:`-y\log\sigma(x) - (1-y)\log(1-\sigma(x))` on logits; labels "
+        "in [0, 1] (soft labels allowed), broadcast against the logits.",
+    ),
+    Entry(
+        "softmax_cross_entropy", "cross_entropy", names=("logits", "labels"),
+        params=_AXIS_WHERE, pre=(*_CLASSES, _float_target), post=(_zero_fully_masked,),
+        optax="softmax_cross_entropy",
+        checks=(Check("class_prob", ({}, {"axis": 0}, {"where": "mask:elem"}, {"where": "mask:rows"})),
+                Check("class_onehot")),
+        doc=r":math:`-\sum_c y_c \log\mathrm{softmax}(x)_c` along ``axis`` (default -1): labels "
+        "are probabilities (or one-hot) broadcastable to the logits; output has the logits' "
+        "shape without ``axis``.",
+    ),
+    Entry(
+        "softmax_cross_entropy_with_integer_labels", "cross_entropy", names=("logits", "labels"),
+        params=_AXIS_WHERE, fixed={"ignore_index": None},
+        pre=(_integer_labels, _mask_logits, _classes_to_axis_1), post=(_zero_fully_masked,),
+        optax="softmax_cross_entropy_with_integer_labels",
+        checks=(Check("class_index", ({}, {"where": "mask:elem_labels"}, {"where": "mask:rows"})),
+                Check("class_index_3d", ({"axis": 1},))),
+        doc=r":math:`\mathrm{logsumexp}(x) - x_y` along ``axis``: ``labels`` are integers in "
+        "``[0, C)`` of the logits' shape without ``axis`` (with a tuple ``axis``, a flat index "
+        "into those axes, as optax). Out-of-range labels raise ``ValueError`` eagerly (not "
+        "checked under ``jit``, where they give undefined values as in optax). With ``where``, "
+        "a label pointing at an excluded class gives a huge value (optax: the raw logit).",
+    ),
+    Entry(
+        "kl_divergence", "kl_div", names=("log_predictions", "targets"), params=_AXIS_WHERE,
+        pre=(_broadcast, _mask_zero), post=(_sum_axis,),
+        optax="kl_divergence",
+        checks=(Check("log_probs", ({}, {"axis": 0}, {"where": "mask:elem"})),),
+        doc=r":math:`\sum y(\log y - x)` along ``axis`` (``0 log 0 = 0``), ``x`` holding "
+        "log-probabilities and ``y`` probabilities.",
+    ),
+    Entry(
+        "kl_divergence_with_log_targets", "kl_div", names=("log_predictions", "log_targets"),
+        params=_AXIS_WHERE, fixed={"log_target": True},
+        pre=(_broadcast, _mask_zero), post=(_sum_axis,), optax="kl_divergence_with_log_targets",
+        # the domain's targets read as log-probabilities: any real values are valid there
+        checks=(Check("log_probs", ({}, {"where": "mask:elem"})),),
+        doc=r":math:`\sum e^{y}(y - x)` along ``axis``, both arguments log-probabilities.",
+    ),
+    Entry(
+        "cosine_similarity", "cosine_similarity",
+        params=(("epsilon", 0.0, True), ("axis", -1, True), ("where", None, True)),
+        options={"epsilon": "epsilon", "axis": "axis"},
+        pre=(_broadcast, _mask_zero), post=(_negate, _zero_fully_masked), optax="cosine_similarity",
+        checks=(Check("regression", ({}, {"epsilon": 1e-6}, {"axis": 0}, {"where": "mask:elem_full"})),),
+        doc=r"The *positive* cosine similarity :math:`\sum \hat x \hat y` along ``axis``, with "
+        r":math:`\hat v = v / \sqrt{\max(\sum v^2, \epsilon)}`. optax's default ``epsilon=0`` "
+        "(the canonical ``multiloss.cosine_similarity``, negative as keras, defaults to 1e-12): "
+        "a zero vector gives nan, as in optax; pass ``epsilon`` to avoid it.",
+    ),
+    Entry(
+        "cosine_distance", "cosine_similarity",
+        params=(("epsilon", 0.0, True), ("axis", -1, True), ("where", None, True)),
+        options={"epsilon": "epsilon", "axis": "axis"},
+        pre=(_broadcast, _mask_zero), post=(_zero_fully_masked, _one_plus), optax="cosine_distance",
+        checks=(Check("regression", ({}, {"axis": 0}, {"where": "mask:elem_full"})),),
+        doc=r":math:`1 - \mathrm{cosine\_similarity}` (same ``epsilon``, ``axis``, ``where``).",
+    ),
+    Entry(
+        "hinge_loss", "hinge", names=("predictor_outputs", "targets"), pre=(_broadcast,),
+        fixed={"labels": "signed"}, optax="hinge_loss",
+        # labels in {-1, 1} only: with labels all in {0, 1} multiloss maps them (keras), optax not
+        checks=(Check("hinge"),),
+        doc=r"Elementwise :math:`\max(0, 1 - x y)`, targets in {-1, 1} used as given (optax; "
+        "the canonical ``multiloss.hinge(labels='signed')``).",
+    ),
+    Entry(
+        "sigmoid_focal_loss", "focal_loss", names=("logits", "labels"),
+        params=(("alpha", None, True), ("gamma", 2.0, True)),
+        options={"alpha": "alpha", "gamma": "gamma"}, fixed={"from_logits": True},
+        pre=(_broadcast,), optax="sigmoid_focal_loss",
+        checks=(Check("logits_binary", ({}, {"alpha": 0.25}, {"gamma": 0.0}, {"alpha": 0.25, "gamma": 1.5},
+                                        {"alpha": 0.9, "gamma": 3.0})),
+                Check("logits_binary_soft", ({"alpha": 0.25},))),
+        doc=r"Elementwise focal loss on logits: :math:`\alpha_t (1 - p_t)^\gamma\,"
+        r"\mathrm{BCE}`, :math:`p = \sigma(x)`; optax's defaults ``alpha=None, gamma=2``.",
+    ),
+    Entry(
+        "focal_loss", "focal_loss",
+        params=(("alpha", 0.75, False), ("gamma", 2.0, False), ("from_logits", False, False)),
+        options={"alpha": "alpha", "gamma": "gamma", "from_logits": "from_logits"},
+        pre=(_broadcast,),
+        doc=r"Extra: the seed's binary focal loss, elementwise, on *probabilities* by default "
+        "(``alpha=0.75, gamma=2``; BCE with torch's log clamp at -100), or on logits with "
+        "``from_logits=True``. See :func:`multiloss.focal_loss`.",
+    ),
+    Entry(
+        "sce_loss", "sce_loss", names=("logits", "labels"),
+        params=(("alpha", 0.1, False), ("beta", 1.0, False), ("axis", -1, False)),
+        options={"alpha": "alpha", "beta": "beta"}, pre=(_classes_to_axis_1,),
+        doc=r"Extra: symmetric cross-entropy :math:`\alpha\,\mathrm{CE} + \beta\,\mathrm{RCE}` "
+        "per example, class axis ``axis`` (default -1); labels are integers (the logits' shape "
+        "without ``axis``) or probabilities (the logits' shape). See :func:`multiloss.sce_loss`.",
+    ),
+    Entry(
+        "mean_absolute_percentage_error", "mean_absolute_percentage_error",
+        params=(("epsilon", 1e-7, False),), options={"epsilon": "epsilon"}, pre=(_broadcast,),
+        doc=r"Extra: elementwise :math:`100\,|y - x| / \max(|y|, \epsilon)` (keras' MAPE "
+        "before its mean over the last axis).",
+    ),
+)
