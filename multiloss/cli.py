@@ -19,6 +19,18 @@ __all__ = ["main"]
 def cmd_list(args: argparse.Namespace) -> int:
     from .catalogue import CATALOGUE, porting_table
 
+    if args.update:
+        import pathlib
+
+        path = pathlib.Path(args.update)
+        text = path.read_text()
+        start, end = "<!-- porting-table:start -->\n", "\n<!-- porting-table:end -->"
+        if start not in text or end not in text:
+            raise SystemExit(f"multiloss list --update: {path} has no porting-table markers ({start.strip()} ... {end.strip()})")
+        head, rest = text.split(start, 1)
+        path.write_text(head + start + porting_table() + end + rest.split(end, 1)[1])
+        print(f"porting table written into {path}")
+        return 0
     if args.markdown:
         print(porting_table())
         return 0
@@ -222,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     p_list = sub.add_parser("list", help="the catalogue: canonical names and their torch/keras/optax twins")
     p_list.add_argument("--markdown", action="store_true", help="print the porting table as Markdown (README's)")
+    p_list.add_argument("--update", metavar="FILE", help="rewrite the porting table between the markers of FILE (README.md)")
     c = sub.add_parser("check", help="conformance matrix on the installed backends (exit 1 on mismatch)")
     c.add_argument("--backend", action="append", help="numpy, array_api_strict, torch, jax, tensorflow (repeatable)")
     c.add_argument("--loss", action="append", help="canonical loss or adapter entry name (repeatable)")
