@@ -20,13 +20,15 @@ class Check:
     ``"+sw"`` domain also passes ``sample_weight``), value and gradient per dtype.
 
     ``grad=False`` compares values only and needs a ``reason``; ``tolerance`` overrides the
-    dtype's (rtol, atol) and needs one too."""
+    dtype's (rtol, atol) and needs one too. ``dtypes``: ``None`` means the adapter's default
+    (torch: float64, float32, float16, bfloat16 -- torch's CPU kernels take all four; keras
+    and jax: float64, float32); name fewer where the native lacks a dtype."""
 
     domain: str
     options: tuple[Mapping[str, Any], ...] = ({},)
     grad: bool = True
     reason: str = ""
-    dtypes: tuple[str, ...] = ("float64", "float32")
+    dtypes: tuple[str, ...] | None = None
     tolerance: Mapping[str, tuple[float, float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

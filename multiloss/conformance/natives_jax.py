@@ -18,6 +18,8 @@ from . import domains
 from .domains import C, N
 from .spec import NativeCase
 
+DEFAULT_DTYPES = ("float64", "float32")  # a Check without dtypes
+
 __all__ = ["native_cases", "masks"]
 
 
@@ -85,6 +87,6 @@ def native_cases() -> list[NativeCase]:
                 kw = _resolve(kw, named)
                 label = _label(kw) + ("" if check.domain == home else f"@{check.domain}")
                 cases.append(NativeCase("jax", entry.name, ours, native, check.domain, kw, label,
-                                        dtypes=check.dtypes, grad=check.grad,
+                                        dtypes=check.dtypes or DEFAULT_DTYPES, grad=check.grad,
                                         tolerance_override=check.tolerance, reason=check.reason))
     return cases

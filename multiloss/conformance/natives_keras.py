@@ -16,6 +16,8 @@ from __future__ import annotations
 from ..backends._rows import Check
 from .spec import NativeCase
 
+DEFAULT_DTYPES = ("float64", "float32")  # a Check without dtypes
+
 __all__ = ["native_cases", "fn_checks_of"]
 
 
@@ -64,7 +66,7 @@ def native_cases() -> list[NativeCase]:
             for kw in check.options:
                 label = ",".join(x for x in (check.domain if check.domain != home else "", _label(kw)) if x)
                 cases.append(NativeCase("tensorflow", name, ours, native, check.domain, kw, label, order=order,
-                                        use_sample_weight=check.domain.endswith("+sw"), dtypes=check.dtypes,
+                                        use_sample_weight=check.domain.endswith("+sw"), dtypes=check.dtypes or DEFAULT_DTYPES,
                                         grad=check.grad, tolerance_override=check.tolerance, reason=check.reason))
 
     for row in TABLE:

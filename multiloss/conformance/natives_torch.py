@@ -22,6 +22,8 @@ import numpy as np
 from ..backends._rows import Check
 from .spec import NativeCase
 
+DEFAULT_DTYPES = ("float64", "float32", "float16", "bfloat16")  # a Check without dtypes
+
 __all__ = ["native_cases", "checks_of", "PAIRS"]
 
 # row name -> pairing builder, for rows whose module owns parameters (see module docstring)
@@ -71,7 +73,7 @@ def native_cases() -> list[NativeCase]:
             for kw in check.options:
                 lab = label(kw) + ("" if check.domain == home else f"@{check.domain}")
                 cases.append(NativeCase("torch", entry_name, ours, native, check.domain, kw, lab,
-                                        dtypes=check.dtypes, grad=check.grad,
+                                        dtypes=check.dtypes or DEFAULT_DTYPES, grad=check.grad,
                                         tolerance_override=check.tolerance, reason=check.reason))
 
     for entry in TABLE:
