@@ -44,6 +44,10 @@ PRIMITIVES = (
     "huber",
     "min_max",
     "softmax_cross_entropy",
+    "linear_softmax_cross_entropy",
+    "pairwise_distance",
+    "scan",
+    "ctc_neg_log_likelihood",
 )
 
 __all__ = ["register", "override_for", "PRIMITIVES", *PRIMITIVES]
@@ -274,3 +278,269 @@ def huber(xp, x, y, delta=1.0):
     d = x - y
     a = xp.abs(d)
     return xp.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
+
+
+@_fast("pairwise_distance")
+def pairwise_distance(xp, x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """``torch.pairwise_distance``: the ``p``-norm of ``x1 - x2 + eps`` over the last axis of
+    their broadcast shape (``eps`` is added to the *difference*, ATen Distance.cpp
+    ``at::norm(x1 - x2 + eps, p, innermost_dim, keepdim)``); a 0-d difference gives ``|d|``.
+
+    ``p``: any real or ``±inf`` (``inf``: max ``|d|``; ``0``: the count of nonzero entries,
+    with no gradient; ``p < 0``: ``(sum |d|^p)^(1/p)``, 0 where some ``d`` is 0). Gradients are
+    finite everywhere and equal torch's norm backward (``norm_backward``,
+    torch/csrc/autograd/FunctionsManual.cpp): 0 at ``d == 0`` and for a zero norm, where the
+    naive ``sqrt``/``pow`` formula gives ``0 * inf = nan``. torch overrides it with
+    ``torch.pairwise_distance`` (one fused norm kernel each way)."""
+    d = x1 - x2 + eps
+    axis = -1 if len(d.shape) > 0 else None
+    if p == 2:
+        s = xp.sum(d * d, axis=axis, keepdims=keepdim)
+        pos = s > 0
+        return xp.where(pos, xp.sqrt(xp.where(pos, s, 1.0)), 0.0)
+    # |d| with gradient sign(d): 0 at d == 0 as torch's sgn (jax's abs has gradient 1 there)
+    a = d * stop_gradient(xp, xp.sign(d))
+    if p == 1:
+        return xp.sum(a, axis=axis, keepdims=keepdim)
+    if p == float("inf"):
+        return xp.max(a, axis=axis, keepdims=keepdim)
+    if p == -float("inf"):
+        return xp.min(a, axis=axis, keepdims=keepdim)
+    if p == 0:
+        return xp.sum(xp.astype(d != 0, d.dtype), axis=axis, keepdims=keepdim)
+    nz = a > 0
+    # |d|^p only where d != 0 (its gradient p |d|^(p-1) is inf at 0 for p < 1)
+    s = xp.sum(xp.where(nz, xp.where(nz, a, 1.0) ** p, 0.0), axis=axis, keepdims=keepdim)
+    if p > 0:
+        ok = s > 0  # a zero norm: value 0, gradient 0 (s^(1/p) has an infinite slope at 0)
+    else:
+        ok = xp.all(nz, axis=axis, keepdims=keepdim)  # |0|^p = inf makes the norm 0
+    return xp.where(ok, xp.where(ok, s, 1.0) ** (1.0 / p), 0.0)
+
+
+@_fast("linear_softmax_cross_entropy")
+def linear_softmax_cross_entropy(xp, x, w, b=None, target=None, coef=None, target_coef=None, chunk_size=None,
+                                 reduce=False):
+    """The softmax cross-entropy of a linear head, ``chunk_size`` rows of ``x`` at a time, so
+    the logits ``z = x @ w.T + b`` are never held at once (one ``(chunk_size, C)`` block):
+    per row :math:`r_n = a_n \\log\\sum_c e^{z_{n,c}} - \\sum_c T_{n,c} z_{n,c}`, summed when
+    ``reduce``. The core of ``linear_cross_entropy``.
+
+    ``x`` ``(N, D)``; ``w`` ``(C, D)`` or ``(C, d1, ..., dK, D)`` (then per position
+    ``(d1, ..., dK)``, over ``C``); ``b`` ``w.shape[:-1]`` or ``None``; ``coef`` :math:`a`
+    (``(N, d1, ...)``; 1 when ``None``). ``target``: ``None`` (no second term); integer class
+    indices ``(N, d1, ...)`` (valid ones), :math:`T = ` ``target_coef`` (1 when ``None``) times
+    their one-hot; or floats of the logits' shape ``(N, C, d1, ...)``, :math:`T` itself.
+    Returns ``(N, d1, ...)`` or, with ``reduce``, a 0-d array. A backend may then compute the
+    whole gradient in the forward pass, chunk by chunk (torch overrides it so: forward+backward
+    peaks at one chunk of logits instead of three full copies); the generic body's autodiff
+    keeps every chunk's softmax for the backward pass.
+
+    The logits are computed in ``x``'s dtype (as ``torch.nn.functional.linear``); the
+    logsumexp, the target term and the result in the accumulation dtype: float32 for
+    float16/bfloat16 inputs (:math:`r` subtracts logit-sized terms, which half precision
+    cannot do), else ``x``'s dtype."""
+    acc = xp.float32 if _is_half(x) else x.dtype
+    n = x.shape[0]
+    n_classes, inner, d = w.shape[0], tuple(w.shape[1:-1]), w.shape[-1]
+    m = 1
+    for k in inner:
+        m *= k
+    wt = xp.matrix_transpose(xp.reshape(w, (n_classes * m, d)) if inner else w)
+    b2 = None if b is None else (xp.reshape(b, (n_classes * m,)) if inner else b)
+    dense = target is not None and not xp.isdtype(target.dtype, "integral")
+    if chunk_size is None or n is None or chunk_size >= n:  # one block (n unknown: traced)
+        spans = [None]
+    else:
+        # (stops clamped to n: out-of-bounds slice stops are unspecified by the standard)
+        spans = [(start, min(start + chunk_size, n)) for start in range(0, n, chunk_size)]
+
+    def rows(a, span):
+        return a if a is None or span is None else a[span[0]:span[1], ...]
+
+    parts = []
+    for span in spans:
+        z = xp.matmul(rows(x, span), wt)
+        if b2 is not None:
+            z = z + b2
+        if inner:
+            z = xp.reshape(z, (z.shape[0], n_classes, *inner))
+        if z.dtype != acc:
+            z = xp.astype(z, acc)
+        r = logsumexp(xp, z, axis=1)
+        a = rows(coef, span)
+        if a is not None:
+            r = (a if a.dtype == acc else xp.astype(a, acc)) * r
+        if dense:
+            t = rows(target, span)
+            r = r - xp.sum((t if t.dtype == acc else xp.astype(t, acc)) * z, axis=1)
+        elif target is not None:
+            zt = pick(xp, z, rows(target, span), axis=1)
+            c = rows(target_coef, span)
+            r = r - (zt if c is None else (c if c.dtype == acc else xp.astype(c, acc)) * zt)
+        parts.append(xp.sum(r) if reduce else r)
+    if reduce:
+        total = parts[0]
+        for p in parts[1:]:
+            total = total + p
+        return total
+    return parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
+
+
+def _is_half(x) -> bool:
+    """float16 / bfloat16 (by name: ``bfloat16`` is not a standard dtype)."""
+    name = getattr(x.dtype, "name", None)
+    name = name if isinstance(name, str) else str(x.dtype)
+    return name.rsplit(".", 1)[-1].strip("'>") in ("float16", "bfloat16")
+
+
+@_fast("scan")
+def scan(xp, f, init, xs):
+    """``jax.lax.scan``: ``carry, y = f(carry, x)`` for each ``x`` along the leading axis of
+    ``xs``; returns ``(final carry, ys)``, the ``y`` stacked along a new leading axis.
+
+    ``xs`` is an array or a tuple of arrays of one leading length; ``carry`` an array or tuple
+    of arrays whose shapes and dtypes ``f`` keeps; ``y`` likewise, or ``None`` (then ``ys`` is
+    ``None``; also for zero steps). The generic body is a Python loop (NumPy, array_api_strict,
+    torch eager); jax overrides it with ``jax.lax.scan`` (one compiled loop under ``jit``),
+    TensorFlow with ``tf.while_loop`` (traceable under ``tf.function(jit_compile=True)``).
+    Sequence dynamic programs (CTC's forward recursion) are written once against it."""
+    leaves = xs if isinstance(xs, (tuple, list)) else (xs,)
+    carry, ys = init, []
+    for i in range(leaves[0].shape[0]):
+        x = type(xs)(a[i, ...] for a in xs) if isinstance(xs, (tuple, list)) else xs[i, ...]
+        carry, y = f(carry, x)
+        ys.append(y)
+    if not ys or ys[0] is None:
+        return carry, None
+    if isinstance(ys[0], (tuple, list)):
+        return carry, type(ys[0])(xp.stack([y[k] for y in ys], axis=0) for k in range(len(ys[0])))
+    return carry, xp.stack(ys, axis=0)
+
+
+# log(0) of the CTC lattice: finite, so log-sum-exp and its gradient stay finite for states no
+# alignment reaches (optax's log_epsilon=-1e5 plays the same role). -1e30 absorbs any
+# log-probability added to it in float32/float64, so an unreachable state stays near -1e30
+# and a sequence with no alignment ends above -_CTC_NEG / 2: that is how it is detected.
+_CTC_NEG = -1e30
+
+
+def _lse(xp, *terms):
+    """Elementwise ``log(sum(exp(terms)))`` of a few same-shape arrays (finite inputs)."""
+    m = terms[0]
+    for t in terms[1:]:
+        m = xp.maximum(m, t)
+    m = stop_gradient(xp, m)
+    s = xp.exp(terms[0] - m)
+    for t in terms[1:]:
+        s = s + xp.exp(t - m)
+    return m + xp.log(s)
+
+
+def ctc_forward(xp, lp_blank, lp_label, repeat, active, target_lengths, log_epsilon=_CTC_NEG,
+                forward_probs=False):
+    """CTC forward (alpha) recursion in log space through :func:`scan` (Graves et al. 2006,
+    eq. 6-8), on the emission log-probabilities of one sequence batch.
+
+    ``lp_blank`` ``(T, N)``: the blank's log-probability per frame; ``lp_label`` ``(T, N, S)``:
+    each target label's; ``repeat`` ``(N, S)`` bool: label ``n`` equals label ``n - 1`` (the
+    direct step between them is then barred; False at ``n = 0``); ``active`` ``(T, N)`` bool,
+    False for padded frames (the state is carried through unchanged); ``target_lengths``
+    ``(N,)`` integers. ``log_epsilon`` stands for log(0): the starting value of unreachable
+    states and the penalty of a barred step, as optax's (the default absorbs whatever is added
+    to it).
+
+    The ``2S+1`` states of the blank-extended target are two arrays, as in optax: ``b[:, n]``
+    blank after ``n`` labels (``S + 1``) and ``l[:, n]`` label ``n`` (``S``):
+    ``b'[n] = lse(b[n], l[n-1]) + lp_blank`` and
+    ``l'[n] = lse(l[n], b[n], l[n-1] + (log_epsilon if repeat[n] else 0)) + lp_label[n]``,
+    from a virtual frame with ``b[0] = 0`` (so an empty input has likelihood 1 for an empty
+    target). Returns ``(nll, ys)``: ``nll`` ``(N,)`` is ``-lse(b[L], l[L-1])`` at each target
+    length ``L`` (about ``-log_epsilon`` or more when no alignment exists); ``ys`` the
+    per-frame ``(b, l)``, ``(T, N, S+1)`` and ``(T, N, S)``, with ``forward_probs`` (else
+    ``None``)."""
+    neg = log_epsilon
+    l0 = xp.full_like(lp_label[0, ...], neg)  # (N, S)
+    penalty = xp.where(repeat, l0, 0.0)
+    neg_col = xp.full_like(xp.expand_dims(lp_blank[0, ...], axis=1), neg)  # (N, 1)
+    b0 = xp.concat([xp.zeros_like(neg_col), l0], axis=1)
+    n_lab = l0.shape[1]
+
+    def step(carry, x):
+        b, l = carry
+        pb, pl, act = x
+        l_prev = xp.concat([neg_col, l], axis=1)  # l[n-1] at index n, n = 0..S
+        nb = _lse(xp, b, l_prev) + xp.expand_dims(pb, axis=1)
+        nl = _lse(xp, l, b[:, :n_lab], l_prev[:, :n_lab] + penalty) + pl
+        a = xp.expand_dims(act, axis=1)
+        nb, nl = xp.where(a, nb, b), xp.where(a, nl, l)
+        return (nb, nl), ((nb, nl) if forward_probs else None)
+
+    (b, l), ys = scan(xp, step, (b0, l0), (lp_blank, lp_label, active))
+    l_prev = xp.concat([neg_col, l], axis=1)
+    nll = -_lse(xp, pick(xp, b, target_lengths, axis=1), pick(xp, l_prev, target_lengths, axis=1))
+    return nll, ys
+
+
+def ctc_emissions(xp, log_probs, targets, blank=0):
+    """``(lp_blank (T, N), lp_label (T, N, S), repeat (N, S))`` for :func:`ctc_forward` from
+    ``log_probs`` ``(T, N, C)`` and valid padded ``targets`` ``(N, S)``."""
+    n_frames, n_seq, n_lab = log_probs.shape[0], targets.shape[0], targets.shape[1]
+    lp_blank = log_probs[:, :, blank]
+    idx = xp.broadcast_to(xp.expand_dims(targets, axis=0), (n_frames, n_seq, n_lab))
+    lp_label = take_along_axis(xp, log_probs, idx, axis=2)
+    repeat = xp.zeros_like(targets, dtype=xp.bool)
+    if n_lab > 1:
+        repeat = xp.concat([repeat[:, :1], targets[:, 1:] == targets[:, :-1]], axis=1)
+    return lp_blank, lp_label, repeat
+
+
+@_fast("ctc_neg_log_likelihood")
+def ctc_neg_log_likelihood(xp, log_probs, targets, input_lengths, target_lengths, blank=0,
+                           zero_infinity=False, log_epsilon=None):
+    """Per-sequence CTC loss ``-log p(y | x)``, ``(N,)``: ``torch.ctc_loss(reduction='none')``.
+
+    ``log_probs`` ``(T, N, C)`` floating; ``targets`` ``(N, S)`` padded class indices (entries
+    past a target length must still be valid indices); ``input_lengths``/``target_lengths``
+    ``(N,)`` integers, already checked. A sequence with no alignment (a target too long for its
+    input) gives ``inf``, or 0 with ``zero_infinity``; with a finite ``log_epsilon`` (optax's
+    stand-in for log(0)) every value is finite instead, as optax's. float16/bfloat16 run the
+    recursion in float32.
+
+    Gradient: torch's, which is *not* the derivative of the value. ATen's ``ctc_loss_backward``
+    (aten/src/ATen/native/LossCTC.cpp) returns ``exp(lp) - posterior`` on the frames before the
+    input length (0 after): the gradient of ``ctc(log_softmax(lp))``, exact once it flows back
+    through a log-softmax, but ``exp(lp)`` more than the derivative ``-posterior`` w.r.t.
+    ``lp`` itself (pinned against finite differences in tests/test_sequence_losses.py). The
+    generic body adds a zero-valued term whose gradient is ``exp(lp)``, so every backend gives
+    torch's numbers; for a sequence without alignment torch's gradient is nan (0 with
+    ``zero_infinity``), and so is this one's. torch overrides it with ``torch.ctc_loss`` (its
+    native kernel) when ``log_epsilon`` is ``None``."""
+    lp = log_probs
+    if lp.dtype not in (xp.float32, xp.float64):
+        lp = xp.astype(lp, xp.float32)
+    n_frames = lp.shape[0]
+    # on the lengths' device (torch CUDA); a jax tracer has no .device (XLA places it)
+    frames = xp.arange(n_frames, dtype=input_lengths.dtype, device=getattr(input_lengths, "device", None))
+    active = xp.expand_dims(frames, axis=1) < xp.expand_dims(input_lengths, axis=0)  # (T, N)
+    lp_blank, lp_label, repeat = ctc_emissions(xp, lp, targets, blank)
+    # -inf log-probabilities (masked classes) become log(0)'s stand-in: no inf - inf = nan
+    lp_blank = xp.where(lp_blank < _CTC_NEG, _CTC_NEG, lp_blank)
+    lp_label = xp.where(lp_label < _CTC_NEG, _CTC_NEG, lp_label)
+    absorbing = log_epsilon is None
+    nll, _ = ctc_forward(xp, lp_blank, lp_label, repeat, active, target_lengths,
+                         _CTC_NEG if absorbing else log_epsilon)
+    # zero-valued, gradient exp(lp) on the active frames (torch's convention, see above)
+    e = xp.exp(lp)
+    excess = xp.sum(e - stop_gradient(xp, e), axis=2)  # (T, N), all zeros
+    if absorbing:
+        infeasible = nll > -_CTC_NEG / 2
+        # an infeasible sequence's frames get a nan factor, reached only by the zero cotangent
+        # of the `where` below: its gradient is 0 * nan = nan, torch's (zero_infinity: 0)
+        one = xp.ones_like(nll)
+        scale = one if zero_infinity else xp.where(infeasible, xp.nan, one)
+        total = nll + xp.sum(xp.where(active, scale, 0.0) * excess, axis=0)
+        out = xp.where(infeasible, 0.0 if zero_infinity else xp.inf, total)
+    else:
+        out = nll + xp.sum(xp.where(active, excess, 0.0), axis=0)
+    return out if out.dtype == log_probs.dtype else xp.astype(out, log_probs.dtype)

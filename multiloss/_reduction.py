@@ -60,8 +60,15 @@ def reduce(xp, loss: Any, reduction: str, fn: str = "multiloss", weight: Any = N
 def weighted_mean(xp, loss: Any, weights: Any) -> Any:
     """``sum(loss) / sum(weights)``: torch's mean for class-weighted / ignore_index losses.
 
-    ``loss`` already carries the weights; like torch, a zero total weight gives nan."""
-    return xp.sum(loss) / xp.sum(weights)
+    ``loss`` already carries the weights. Like torch, a zero total weight (every target
+    ignored: a padding-only batch) gives a nan *value* with a zero *gradient*: torch's
+    nll_loss backward scales the (all-zero) per-element weights, it does not differentiate
+    0/0. Dividing by the raw total here would send nan into every input's gradient."""
+    total = xp.sum(weights)
+    empty = total == 0
+    # arrays of the total's dtype (two Python scalars in `where` would take the default dtype)
+    nan_if_empty = xp.where(empty, xp.full_like(total, float("nan")), xp.zeros_like(total))
+    return xp.sum(loss) / xp.where(empty, xp.ones_like(total), total) + nan_if_empty
 
 
 def keras_reduce(

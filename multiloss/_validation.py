@@ -22,6 +22,7 @@ __all__ = [
     "check_same_shape",
     "check_broadcasts_to",
     "check_class_targets",
+    "check_index_range",
     "check_probabilities",
     "check_weight",
     "shape_of",
@@ -187,6 +188,22 @@ def _sample_bad(xp, target, valid):
         return int(flat_t[i])
     except Exception:  # pragma: no cover - namespaces without integer indexing
         return f"a value in [{int(xp.min(target))}, {int(xp.max(target))}]"
+
+
+def check_index_range(xp, fn: str, name: str, x: Any, low: int, high: int, what: str = "class indices") -> None:
+    """Integer ``x`` holds values in ``[low, high)`` (when concrete), e.g. the -1-padded class
+    indices of ``multilabel_margin_loss`` (``low=-1``). Shapes are the caller's to check."""
+    if numel(x) == 0 or not _ops.is_concrete(xp, x):
+        return
+    lo, hi = _ops.min_max(xp, x)
+    if not _ops.is_concrete(xp, lo):  # traced (see check_class_targets)
+        return
+    lo, hi = int(lo), int(hi)
+    if lo < low or hi >= high:
+        raise ValueError(
+            f"{fn}: argument '{name}' must hold {what} in [{low}, {high}); got a value out of "
+            f"range ({lo if lo < low else hi})"
+        )
 
 
 def check_probabilities(xp, fn: str, name: str, x: Any) -> None:

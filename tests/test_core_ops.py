@@ -22,8 +22,34 @@ POS = np.array([[0.0, 1e-300, 1e-50, 0.5], [1.0, 2.0, 1e-45, 3e-39]])
 XLOGY_X = np.array([0.0, 0.0, 1.0, 2.5, 0.3])
 XLOGY_Y = np.array([0.0, 3.0, 1.0, 0.5, 1e-8])
 
+# linear_softmax_cross_entropy: a (5, 4) head, its bias, class indices / probability targets
+# and row coefficients for X's 3 rows, a (5, 2, 4) K-dim head with (3, 2) indices
+_LIN = np.random.default_rng(5)
+LIN_W, LIN_B, LIN_COEF, LIN_W3 = _LIN.normal(size=(5, 4)), _LIN.normal(size=(5,)), _LIN.uniform(0.1, 2.0, size=(3,)), _LIN.normal(size=(5, 2, 4))
+LIN_T, LIN_T3, LIN_P = np.array([4, 0, 2]), np.array([[1, 3], [0, 4], [2, 2]]), _LIN.dirichlet(np.ones(5), size=3)
+
+# ctc_neg_log_likelihood: log-softmax (T=6, N=2, C=4) frames, padded targets with a repeat,
+# one shorter input; scan: a running sum that also emits the running product
+_CTC = np.random.default_rng(7).normal(size=(6, 2, 4))
+CTC_LP = _CTC - np.log(np.exp(_CTC).sum(-1, keepdims=True))
+CTC_T, CTC_IL, CTC_TL = np.array([[1, 1, 2], [3, 2, 0]]), np.array([6, 5]), np.array([3, 2])
+SCAN_XS = rng.normal(size=(5, 3))
+
+
+def _running(carry, x):
+    return carry + x, carry * x
+
+
 # primitive -> list of (positional args, keyword args); NumPy arrays are converted per backend
 CASES = {
+    "ctc_neg_log_likelihood": [((CTC_LP, CTC_T, CTC_IL, CTC_TL), {}), ((CTC_LP, CTC_T, CTC_IL, CTC_TL), dict(blank=3)),
+                               ((CTC_LP, CTC_T, CTC_IL, CTC_TL), dict(log_epsilon=-1e5))],
+    "scan": [((_running, SCAN_XS[0], SCAN_XS), {})],
+    "linear_softmax_cross_entropy": [
+        ((X, LIN_W), {}), ((X, LIN_W, LIN_B, LIN_T), dict(chunk_size=2)),
+        ((X, LIN_W, LIN_B, LIN_T, LIN_COEF, LIN_COEF[::-1]), dict(chunk_size=1, reduce=True)),
+        ((X, LIN_W, None, LIN_P, LIN_COEF), dict(chunk_size=2)), ((X_EXT, LIN_W, None, LIN_T), dict(chunk_size=2)),
+        ((X, LIN_W3, None, LIN_T3), dict(chunk_size=2)), ((X, LIN_W, LIN_B, LIN_P), dict(reduce=True))],
     "stop_gradient": [((X,), {})],
     "log_softmax": [((X,), {}), ((X,), dict(axis=0)), ((X_EXT,), dict(axis=1))],
     "softmax": [((X,), {}), ((X,), dict(axis=0)), ((X_EXT,), dict(axis=-1))],
@@ -47,9 +73,12 @@ CASES = {
     "logistic_loss": [((X, (X > 0) * 1.0), {}), ((X_EXT, np.full_like(X_EXT, 0.3)), {})],
     "binary_log_loss": [((np.array([[0.2, 0.5, 0.9], [0.01, 0.7, 0.99]]), np.array([[1.0, 0.0, 0.3], [1.0, 1.0, 0.0]])), {})],
     "huber": [((X, X[::-1]), {}), ((X, X[::-1]), dict(delta=0.5)), ((X, X[0]), dict(delta=2.0))],
+    "pairwise_distance": [((X, X[::-1]), {}), ((X, X[0]), dict(p=1.0, keepdim=True)), ((X, X[::-1]), dict(p=3.0, eps=0.0)),
+                          ((X, X[::-1]), dict(p=math.inf)), ((X, X), dict(eps=0.0))],  # last: zero norms
 }
-DIFFERENTIABLE = ("log_softmax", "softmax", "logsumexp", "softplus", "log_sigmoid", "sigmoid", "clamped_log",
-                  "log_softmax_pick", "squared_difference", "logistic_loss", "binary_log_loss", "huber", "softmax_cross_entropy")
+DIFFERENTIABLE = ("linear_softmax_cross_entropy", "log_softmax", "softmax", "logsumexp", "softplus", "log_sigmoid", "sigmoid", "clamped_log",
+                  "log_softmax_pick", "squared_difference", "logistic_loss", "binary_log_loss", "huber", "softmax_cross_entropy",
+                  "pairwise_distance", "ctc_neg_log_likelihood")
 OVERRIDE_BACKENDS = ("torch", "jax", "tensorflow")
 
 
@@ -95,6 +124,10 @@ def test_override_equals_generic(override_backend, prim):
         own_generic = f.generic(ns, *[_conv(override_backend, a) for a in args], **kwargs)
         if prim == "is_concrete":
             assert out is True or bool(out) is True
+            continue
+        if prim == "scan":  # (final carry, stacked outputs)
+            for o, e in zip(out, expected):
+                np.testing.assert_allclose(to_numpy(o), to_numpy(e), rtol=1e-12, err_msg="scan override vs generic")
             continue
         if prim == "min_max":  # a pair of 0-d arrays
             assert len(out) == 2

@@ -86,8 +86,23 @@ PENALTIES = [ml.l1_penalty, ml.l2_penalty]
 
 
 def test_cases_cover_every_canonical_loss():
+    """Each canonical loss runs on array_api_strict: in CASES here, or through its conformance
+    cases, which the runner's ``array_api_strict`` backend evaluates under the same flags."""
+    from multiloss.conformance import runner
+
     covered = {fn.__name__ for _, fn, _, _ in CASES} | {fn.__name__ for fn in PENALTIES}
+    covered |= {c.loss for c in runner.canonical_cases() if "float64" in c.dtypes}
     assert covered == set(ml.losses.__all__)
+
+
+def test_conformance_strict_backend_switches_off_data_dependent_shapes():
+    from multiloss.conformance.backends import BACKENDS
+
+    def call(p, t):
+        return p[t > 0]  # boolean indexing: refused under the flags
+
+    with pytest.raises(Exception, match="boolean"):
+        BACKENDS["array_api_strict"].value_and_grad(call, xps.asarray([1.0, 2.0]), [xps.asarray([1.0, -1.0])])
 
 
 def _convert(name, a, dtype):

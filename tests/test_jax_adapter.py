@@ -89,9 +89,36 @@ def _params():
     return jax.tree_util.tree_map(jnp.asarray, PARAMS)
 
 
+def _domain_args(name):
+    """The arrays of a row's first native check (or, for an extra, of its canonical loss's
+    first conformance case): the rows of more than two arrays get theirs from there."""
+    from multiloss.conformance import domains, runner
+
+    entry = {e.name: e for e in mj.TABLE}[name]
+    domain = entry.checks[0].domain if entry.checks else next(
+        c.domain for c in runner.canonical_cases() if c.loss == entry.canonical)
+    data = domains.make(domain)
+    return tuple(jnp.asarray(a) for a in (data["pred"], data["target"], *data.get("args", ())))
+
+
+# every other row (losses of three or more arrays, later families): jit and grad on its domain
+DERIVED = sorted(e.name for e in mj.TABLE if e.name not in INPUTS)
+
+
 def test_inputs_cover_every_function():
-    assert set(LOSSES) == {e.name for e in mj.TABLE}
-    assert set(mj.__all__) == set(LOSSES) | {"l1_penalty", "l2_penalty", "default_exclude", "TABLE"}
+    assert set(LOSSES) | set(DERIVED) == {e.name for e in mj.TABLE}
+    assert set(LOSSES) <= set(mj.__all__)
+    assert set(mj.__all__) >= set(DERIVED) | {"l1_penalty", "l2_penalty", "default_exclude", "TABLE"}
+
+
+@pytest.mark.parametrize("name", DERIVED)
+def test_jit_and_grad_on_its_domain(name):
+    f = getattr(mj, name)
+    args = _domain_args(name)
+    eager = f(*args)
+    np.testing.assert_allclose(jax.jit(f)(*args), eager, rtol=1e-10, atol=1e-12)
+    g = jax.grad(lambda p: jnp.sum(f(p, *args[1:])))(args[0])
+    assert g.shape == args[0].shape and bool(jnp.all(jnp.isfinite(g)))
 
 
 def _fd_grad(f, x, h=1e-6):

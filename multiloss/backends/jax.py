@@ -32,10 +32,13 @@ import inspect
 from typing import Any, Callable
 
 import jax
+import jax.numpy as jnp
 
+from .. import _ops
 from .. import losses as _losses
+from .._namespace import array_namespace as _array_namespace
 from . import jax_ops as _jax_ops  # noqa: F401  (registers the fast primitives now)
-from .jax_table import TABLE, Call, Entry, _asarray
+from .jax_table import TABLE, Call, Entry, _asarray, optax_ctc_inputs
 
 
 # ----------------------------------------------------------------------------- the factory
@@ -163,5 +166,32 @@ def _build_penalty(name: str, formula: str) -> Callable[..., Any]:
 l1_penalty = _build_penalty("l1_penalty", r":math:`\alpha \sum |p|`")
 l2_penalty = _build_penalty("l2_penalty", r":math:`\alpha \sum p^2` (no ½)")
 
-# the public names: the table's functions and the penalties
-__all__ = ["TABLE", *_FUNCTIONS, "l1_penalty", "l2_penalty", "default_exclude"]
+def ctc_loss_with_forward_probs(
+    logits: Any, logit_paddings: Any, labels: Any, label_paddings: Any, *, blank_id: int = 0, log_epsilon: Any = -1e5
+) -> tuple[Any, Any, Any]:
+    r"""optax's ``ctc_loss_with_forward_probs``: ``(loss, logalpha_blank, logalpha_nonblank)``.
+
+    ``loss`` ``(B,)`` is :func:`ctc_loss`; ``logalpha_blank`` ``(T, B, N+1)`` and
+    ``logalpha_nonblank`` ``(T, B, N)`` are the forward log-probabilities after each frame of
+    the states "blank after ``n`` labels" and "label ``n``" (optax's :math:`\alpha_B`,
+    :math:`\alpha_L`; a padded frame repeats the previous values; the last frame's blank states
+    also take the label state before them, optax's final epsilon step). Computed by the CTC
+    recursion behind :func:`multiloss.ctc_loss` (``multiloss._ops.ctc_forward``, a
+    ``jax.lax.scan``) with optax's conventions: ``log_epsilon`` for log(0), labels outside
+    ``[0, K)`` (padding) emitting log-probability 0 as optax's one-hot product does. Shapes and
+    padding as :func:`ctc_loss`. optax: ``optax.losses.ctc_loss_with_forward_probs``."""
+    fn = "ctc_loss_with_forward_probs"
+    log_probs, padded, labels, label_lengths = optax_ctc_inputs(fn, logits, logit_paddings, labels, label_paddings)
+    xp = _array_namespace(log_probs)
+    log_probs = jnp.transpose(log_probs, (1, 0, 2))  # (T, B, K)
+    lp_label = jnp.einsum("tbk,bnk->tbn", log_probs, jax.nn.one_hot(labels, log_probs.shape[-1], dtype=log_probs.dtype))
+    repeat = jnp.pad(labels[:, 1:] == labels[:, :-1], ((0, 0), (1, 0)))
+    nll, (alpha_blank, alpha_label) = _ops.ctc_forward(
+        xp, log_probs[:, :, blank_id], lp_label, repeat, ~padded.T, label_lengths, log_epsilon, forward_probs=True
+    )
+    last = jnp.concatenate([alpha_blank[-1, :, :1], jnp.logaddexp(alpha_blank[-1, :, 1:], alpha_label[-1])], axis=1)
+    return nll, alpha_blank.at[-1].set(last), alpha_label
+
+
+# the public names: the table's functions, CTC's forward probabilities and the penalties
+__all__ = ["TABLE", *_FUNCTIONS, "ctc_loss_with_forward_probs", "l1_penalty", "l2_penalty", "default_exclude"]

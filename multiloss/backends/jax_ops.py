@@ -51,6 +51,8 @@ def _one_hot(labels, num_classes, dtype=None, axis=-1):
 
 _ops.register(
     _NS,
+    # one compiled loop under jit (the CTC recursion; see _ops.scan)
+    scan=jax.lax.scan,
     stop_gradient=jax.lax.stop_gradient,
     log_softmax=lambda x, axis=-1: jax.nn.log_softmax(x, axis=axis),
     softmax=lambda x, axis=-1: jax.nn.softmax(x, axis=axis),

@@ -176,6 +176,91 @@ def _classes_to_axis_1(c: Call) -> None:
     c.x = move(c.x)
 
 
+def _same_rank_broadcast(c: Call) -> None:
+    """torch's rule for ``margin_ranking_loss``'s three arrays (one rank, broadcastable
+    shapes), checked here so the message uses the native names of all three arrays."""
+    shapes = [tuple(v.shape) for v in (c.x, c.t, *c.args)]
+    names = ", ".join(f"'{n}'" for n in c.names)
+    if len({len(s) for s in shapes}) != 1:
+        raise ValueError(f"{c.fn}: arguments {names} must have the same number of dimensions; got shapes "
+                         f"{', '.join(map(str, shapes))}")
+    try:
+        jnp.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ValueError(f"{c.fn}: arguments {names} must have broadcastable shapes; got shapes "
+                         f"{', '.join(map(str, shapes))}") from None
+
+
+def _weight_asarray(c: Call) -> None:
+    """An array option (``weight``) given as a list / NumPy array becomes a jax array."""
+    if c.kw.get("weight") is not None:
+        c.kw["weight"] = _asarray(c.kw["weight"])
+
+
+def _optax_triplet(c: Call) -> None:
+    """optax ``triplet_margin_loss`` (optax/losses/_self_supervised.py) as the canonical
+    ``triplet_margin_with_distance_loss``: its distance is
+    ``(sum((x1 - x2) ** norm_degree, axis) + eps) ** (1 / norm_degree)`` (``eps`` inside the
+    power sum and no ``abs``, unlike torch's ``||x1 - x2 + eps||_p``). optax checks floating
+    dtypes and accepts any ``margin`` (torch requires > 0): a number becomes a 0-d array,
+    which the canonical function uses unchecked."""
+    for name, v in zip(c.names, (c.x, c.t, *c.args)):
+        if not jnp.issubdtype(v.dtype, jnp.floating):
+            raise TypeError(f"{c.fn}: argument '{name}' must be a floating-point array; got dtype {v.dtype}")
+    axis, degree, eps = c.a["axis"], c.a["norm_degree"], c.a["eps"]
+
+    def distance(x1, x2):
+        return jnp.power(jnp.power(x1 - x2, degree).sum(axis) + eps, 1 / degree)
+
+    c.kw["distance_function"] = distance
+    c.kw["margin"] = jnp.asarray(c.a["margin"], dtype=c.x.dtype)
+
+
+def _scalar_var(c: Call) -> None:
+    """``var`` given as a number (torch accepts a float): one variance for every element."""
+    if c.args and c.args[0].ndim == 0:
+        c.args = (jnp.broadcast_to(c.args[0].astype(c.x.dtype), c.x.shape), *c.args[1:])
+
+
+def optax_ctc_inputs(fn: str, logits: Any, logit_paddings: Any, labels: Any, label_paddings: Any):
+    """optax's CTC arguments checked as optax checks them (``utils.check_rank``,
+    ``check_shapes_equal``; optax/losses/_classification.py ``ctc_loss_with_forward_probs``):
+    logits ``(B, T, K)``, logit_paddings ``(B, T)``, labels and label_paddings ``(B, N)``.
+    Returns ``(log_probs (B, T, K), frame padding (B, T) bool, integer labels, label lengths
+    (B,))``: optax's label length is ``N - sum(label_paddings)`` (labels right-padded)."""
+    logits, logit_paddings, labels, label_paddings = map(_asarray, (logits, logit_paddings, labels, label_paddings))
+    if logits.ndim != 3 or labels.ndim != 2:
+        raise ValueError(f"{fn}: arguments 'logits' and 'labels' must be (B, T, K) and (B, N); got shapes "
+                         f"{tuple(logits.shape)} and {tuple(labels.shape)}")
+    if tuple(logit_paddings.shape) != tuple(logits.shape[:2]):
+        raise ValueError(f"{fn}: argument 'logit_paddings' must have shape {tuple(logits.shape[:2])} (the "
+                         f"logits' (B, T)); got {tuple(logit_paddings.shape)}")
+    if tuple(label_paddings.shape) != tuple(labels.shape):
+        raise ValueError(f"{fn}: argument 'label_paddings' must have the shape of 'labels' "
+                         f"{tuple(labels.shape)}; got {tuple(label_paddings.shape)}")
+    if labels.shape[0] != logits.shape[0]:
+        raise ValueError(f"{fn}: Expected `labels` to have batch size {logits.shape[0]}, got {labels.shape[0]}.")
+    if not jnp.issubdtype(labels.dtype, jnp.integer):  # optax one-hot encodes them: any integral value
+        labels = labels.astype(jnp.int32)
+    label_lengths = labels.shape[1] - jnp.sum(label_paddings, axis=1).astype(jnp.int32)
+    return jax.nn.log_softmax(logits), logit_paddings > 0.5, labels, label_lengths
+
+
+def _optax_ctc(c: Call) -> None:
+    """optax ``ctc_loss(logits, logit_paddings, labels, label_paddings)`` as the canonical
+    ``ctc_loss(log_probs, targets, input_lengths, target_lengths)``: the log-softmax of the
+    logits, time first. optax carries the state through a padded frame wherever it is; the
+    canonical loss reads each sequence's first ``input_length`` frames, so the unpadded frames
+    are moved to the front first (a stable sort: the same result for any padding pattern, a
+    no-op reorder for right padding)."""
+    log_probs, padded, labels, label_lengths = optax_ctc_inputs(c.fn, c.x, c.t, *c.args)
+    order = jnp.argsort(padded, axis=1, stable=True)
+    log_probs = jnp.take_along_axis(log_probs, order[:, :, None], axis=1)
+    c.x = jnp.transpose(log_probs, (1, 0, 2))
+    c.t = labels
+    c.args = (jnp.sum(~padded, axis=1).astype(jnp.int32), label_lengths)
+
+
 # ----------------------------------------------------------------------------- post-transforms
 # (c, out) -> out
 
@@ -372,5 +457,104 @@ TABLE: tuple[Entry, ...] = (
         params=(("epsilon", 1e-7, False),), options={"epsilon": "epsilon"}, pre=(_broadcast,),
         doc=r"Extra: elementwise :math:`100\,|y - x| / \max(|y|, \epsilon)` (keras' MAPE "
         "before its mean over the last axis).",
+    ),
+    # ---- margin family: optax has none of these (extras: torch's names, per-example)
+    Entry(
+        "margin_ranking_loss", "margin_ranking_loss", names=("input1", "input2", "target"),
+        params=(("margin", 0.0, False),), options={"margin": "margin"}, pre=(_same_rank_broadcast,),
+        doc=r"Extra: elementwise :math:`\max(0, -y (x_1 - x_2) + \mathrm{margin})`, labels "
+        r":math:`y \in \{-1, 1\}` (1 where ``input1`` should rank higher); the three arrays have "
+        "one rank and broadcast (torch's argument names and rule).",
+    ),
+    Entry(
+        "hinge_embedding_loss", "hinge_embedding_loss", params=(("margin", 1.0, False),),
+        options={"margin": "margin"}, pre=(_broadcast,),
+        doc=r"Extra: elementwise :math:`x` where :math:`y = 1`, :math:`\max(0, \mathrm{margin} - x)` "
+        "where :math:`y = -1`.",
+    ),
+    Entry(
+        "soft_margin_loss", "soft_margin_loss", pre=(_broadcast,),
+        doc=r"Extra: elementwise :math:`\log(1 + e^{-y x})`, labels in {-1, 1} "
+        "(``sigmoid_binary_cross_entropy`` with labels in {0, 1} is the same loss).",
+    ),
+    Entry(
+        "multilabel_soft_margin_loss", "multilabel_soft_margin_loss", names=("logits", "labels"),
+        params=(("weight", None, False),), options={"weight": "weight"}, pre=(_weight_asarray,),
+        doc=r"Extra: per example, the mean over the last (class) axis of "
+        r"``sigmoid_binary_cross_entropy(logits, labels)``, each class scaled by ``weight`` (``(C,)``).",
+    ),
+    Entry(
+        "multilabel_margin_loss", "multilabel_margin_loss", names=("scores", "labels"),
+        doc=r"Extra: per example, :math:`\sum_j \sum_{i \notin Y} \max(0, 1 - (x_{y_j} - x_i)) / C` "
+        "over the labels :math:`y_j` before the first -1 (integer ``labels`` of the scores' shape).",
+    ),
+    Entry(
+        "multi_margin_loss", "multi_margin_loss", names=("scores", "labels"),
+        params=(("p", 1, False), ("margin", 1.0, False), ("weight", None, False)),
+        options={"p": "p", "margin": "margin", "weight": "weight"}, pre=(_weight_asarray,),
+        doc=r"Extra: per example, :math:`w_y \sum_{i \ne y} \max(0, \mathrm{margin} - x_y + x_i)^p / C`, "
+        "integer ``labels`` ``(N,)``, ``p`` in {1, 2} (optax's ``multiclass_hinge_loss`` is the max "
+        "over classes instead).",
+    ),
+    # ---- sequence family: optax's CTC (optax/losses/_classification.py)
+    Entry(
+        "ctc_loss", "ctc_loss", names=("logits", "logit_paddings", "labels", "label_paddings"),
+        params=(("blank_id", 0, True), ("log_epsilon", -1e5, True)),
+        options={"blank_id": "blank", "log_epsilon": "log_epsilon"}, pre=(_optax_ctc,), optax="ctc_loss",
+        checks=(Check("ctc_optax", ({}, {"log_epsilon": -1e4}), dtypes=("float64",)),
+                Check("ctc_optax_feasible", dtypes=("float32",))),
+        doc=r"Per-sequence CTC loss :math:`-\log p(y \mid x)` of ``logits`` ``(B, T, K)`` (the softmax "
+        "is taken here) against ``labels`` ``(B, N)``; ``logit_paddings`` ``(B, T)`` and "
+        "``label_paddings`` ``(B, N)`` are 1.0 at padded positions (labels right-padded). "
+        "``log_epsilon`` stands for log(0) as in optax: a target that no alignment reaches gets "
+        "a large finite loss, never inf (``multiloss.ctc_loss`` without it: inf, as torch). "
+        "``ctc_loss_with_forward_probs`` also returns the forward log-probabilities.",
+    ),
+    # ---- embedding family: optax's triplet_margin_loss (its own distance), the rest extras
+    Entry(
+        "triplet_margin_loss", "triplet_margin_with_distance_loss", names=("anchors", "positives", "negatives"),
+        params=(("axis", -1, False), ("norm_degree", 2, False), ("margin", 1.0, False), ("eps", 1e-6, False)),
+        pre=(_optax_triplet,), optax="triplet_margin_loss",
+        checks=(Check("triplets", ({}, {"margin": 0.5}, {"norm_degree": 4}, {"norm_degree": 1}, {"eps": 0.1},
+                                   {"axis": 0}, {"margin": 0.0})),),
+        doc=r"Per triplet :math:`\max(0, d(a, p) - d(a, n) + \mathrm{margin})` with optax's distance "
+        r":math:`d(x, y) = (\sum (x - y)^q + \epsilon)^{1/q}` along ``axis``, :math:`q` = "
+        "``norm_degree`` (``eps`` inside the power sum, no absolute value: torch's "
+        r"``TripletMarginLoss`` uses :math:`\lVert x - y + \epsilon \rVert_p`, see "
+        "``triplet_margin_with_distance_loss``).",
+    ),
+    Entry(
+        "triplet_margin_with_distance_loss", "triplet_margin_with_distance_loss",
+        names=("anchor", "positive", "negative"),
+        params=(("distance_function", None, True), ("margin", 1.0, True), ("swap", False, True)),
+        options={"distance_function": "distance_function", "margin": "margin", "swap": "swap"},
+        doc=r"Extra: per triplet :math:`\max(0, \mathrm{margin} + d(a, p) - d(a, n))` with any "
+        "``distance_function(x1, x2)`` (default torch's ``pairwise_distance``, "
+        r":math:`\lVert x_1 - x_2 + 10^{-6} \rVert_2`); ``swap`` uses :math:`\min(d(a, n), d(p, n))`.",
+    ),
+    Entry(
+        "cosine_embedding_loss", "cosine_embedding_loss", names=("input1", "input2", "target"),
+        params=(("margin", 0.0, False),), options={"margin": "margin"},
+        doc=r"Extra: per pair :math:`1 - \cos(x_1, x_2)` where the label is 1, "
+        r":math:`\max(0, \cos(x_1, x_2) - \mathrm{margin})` where it is -1 (0 otherwise); "
+        "``input1``, ``input2`` ``(N, D)``, ``target`` ``(N,)`` (torch's names and rules).",
+    ),
+    # ---- probabilistic: optax has no Poisson or Gaussian likelihood (extras)
+    Entry(
+        "poisson_nll_loss", "poisson_nll_loss",
+        params=(("log_input", True, False), ("full", False, False), ("eps", 1e-8, False)),
+        options={"log_input": "log_input", "full": "full", "eps": "eps"},
+        doc=r"Extra: elementwise Poisson negative log-likelihood :math:`e^x - y x` (``log_input``: "
+        r"log-rates) or :math:`x - y \log(x + \epsilon)`; ``full`` adds Stirling's "
+        r":math:`y \log y - y + \tfrac12 \log(2\pi y)` where :math:`y > 1`.",
+    ),
+    Entry(
+        "gaussian_nll_loss", "gaussian_nll_loss", names=("predictions", "targets", "var"),
+        params=(("full", False, False), ("eps", 1e-6, False)), options={"full": "full", "eps": "eps"},
+        pre=(_scalar_var,),
+        doc=r"Extra: elementwise Gaussian negative log-likelihood "
+        r":math:`\tfrac12 (\log v + (x - y)^2 / v)`, :math:`v = \max(\mathrm{var}, \epsilon)`; "
+        "``var`` of the predictions' shape, that shape without its last axis, with one axis of "
+        "size 1, or a number (torch's rules).",
     ),
 )

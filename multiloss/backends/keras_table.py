@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
+from .. import _ops
 from .. import losses as L
 from ._rows import Check, lazy_module
 
@@ -24,6 +25,9 @@ keras = lazy_module("keras", globals(), "keras")
 _ALL_RED = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
 _RED = tuple({"reduction": r} for r in _ALL_RED)
 _RED_SW = ({}, {"reduction": "sum"}, {"reduction": "mean_with_sample_weight"}, {"reduction": "none"})
+# keras's TF backend runs CTC in float32 for float64 input (keras/src/backend/tensorflow/nn.py)
+_CTC_F32 = "keras computes CTC in float32 even for float64 input; multiloss keeps float64"
+_CTC_F64 = {"float64": (2e-5, 1e-6)}
 
 
 def _eps() -> float:
@@ -133,6 +137,72 @@ def _sce(xp, y_true, y_pred, alpha=0.1, beta=1.0, from_logits=True):
             y_true = xp.squeeze(y_true, axis=-1)
         target = y_true if xp.isdtype(y_true.dtype, "integral") else xp.astype(y_true, xp.int64)
     return L.sce_loss(_class_axis_to_1(xp, logits, -1), target, alpha=alpha, beta=beta, reduction="none")
+
+
+def _index_labels(xp, y):
+    """Class indices as integers: keras's ``Loss.__call__`` casts ``y_true`` to the loss dtype."""
+    return y if xp.isdtype(y.dtype, "integral") else xp.astype(y, xp.int64)
+
+
+def _margin_ranking(xp, y_pred1, y_pred2, y_true, margin=0.0):
+    loss = L.margin_ranking_loss(y_pred1, y_pred2, y_true, margin=margin, reduction="none")
+    return xp.mean(loss, axis=-1)
+
+
+def _multilabel_soft_margin(xp, y_true, y_pred):
+    return L.multilabel_soft_margin_loss(y_pred, y_true, reduction="none")  # already a mean over classes
+
+
+def _multilabel_margin(xp, y_true, y_pred):
+    return L.multilabel_margin_loss(y_pred, _index_labels(xp, y_true), reduction="none")
+
+
+def _multi_margin(xp, y_true, y_pred, p=1, margin=1.0):
+    return L.multi_margin_loss(y_pred, _index_labels(xp, y_true), p=p, margin=margin, reduction="none")
+
+
+def _poisson(xp, y_true, y_pred):
+    # keras poisson: y_pred - y_true * log(y_pred + epsilon()), epsilon read at call time
+    return xp.mean(L.poisson_nll_loss(y_pred, y_true, log_input=False, eps=_eps(), reduction="none"), axis=-1)
+
+
+def _gaussian_nll(xp, y_true, y_pred, var, full=False, eps=1e-6):
+    if len(var.shape) == 0:  # a number (made a 0-d tensor by the function form): one variance for all
+        var = xp.broadcast_to(var, y_pred.shape)
+    loss = L.gaussian_nll_loss(y_pred, y_true, var, full=full, eps=eps, reduction="none")
+    return xp.mean(loss, axis=-1)
+
+
+def _cosine_embedding(xp, y_pred1, y_pred2, y_true, margin=0.0):
+    return L.cosine_embedding_loss(y_pred1, y_pred2, y_true, margin=margin, reduction="none")
+
+
+def _triplet_margin(xp, anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False):
+    return L.triplet_margin_loss(anchor, positive, negative, margin=margin, p=p, eps=eps, swap=swap, reduction="none")
+
+
+def _triplet_margin_with_distance(xp, anchor, positive, negative, distance_function=None, margin=1.0, swap=False):
+    return L.triplet_margin_with_distance_loss(anchor, positive, negative, distance_function=distance_function,
+                                               margin=margin, swap=swap, reduction="none")
+
+
+def _ctc(xp, y_true, y_pred):
+    # keras/src/losses/losses.py `ctc`: y_pred (N, T, C) *logits* (keras 3; tf.nn.ctc_loss takes
+    # their log-softmax), y_true (N, S) labels right-padded with mask_index=0, which is also the
+    # blank; every frame counts and a label length is the number of nonzero labels. keras's TF
+    # backend computes in float32 even for float64 (keras/src/backend/tensorflow/nn.py
+    # ctc_loss); this keeps the input's precision.
+    if len(y_true.shape) != 2:
+        raise ValueError(f"ctc: argument `y_true` must be (batch_size, max_length) integer labels; "
+                         f"got shape {tuple(y_true.shape)}")
+    if len(y_pred.shape) != 3:
+        raise ValueError(f"ctc: argument `y_pred` must be (batch_size, max_length, num_classes) logits; "
+                         f"got shape {tuple(y_pred.shape)}")
+    labels = _index_labels(xp, y_true)
+    log_probs = xp.permute_dims(_ops.log_softmax(xp, y_pred, axis=-1), (1, 0, 2))  # (T, N, C)
+    label_lengths = xp.sum(xp.astype(labels != 0, labels.dtype), axis=-1)
+    frames = xp.zeros_like(label_lengths) + y_pred.shape[1]
+    return L.ctc_loss(log_probs, labels, frames, label_lengths, blank=0, reduction="none")
 
 
 # ----------------------------------------------------------------------------- the table
@@ -280,4 +350,71 @@ TABLE: tuple[Row, ...] = (
         extra_doc="Symmetric cross-entropy (Wang et al. 2019); ``y_true`` class indices ``(N,)`` or "
         "probabilities/one-hot ``(N, C)``; ``from_logits=False`` takes probabilities (their log is used "
         "as logits)."),
+    # ---- margin family: keras has none of these (extras, keras style); the torch twins are
+    # multiloss.torch.MarginRankingLoss ... MultiMarginLoss
+    Row("", "margin_ranking", "margin_ranking", _margin_ranking, "margin_ranking_loss", options=(("margin", 0.0),),
+        inputs=("y_pred1", "y_pred2", "y_true"), keras_native=False,
+        formula="mean(max(0, -y_true * (y_pred1 - y_pred2) + margin), axis=-1)",
+        extra_doc="Function form only (three arrays, the scores first, as torch's ``margin_ranking_loss``); "
+        "labels in {-1, 1}: 1 where ``y_pred1`` should rank higher."),
+    Row("HingeEmbedding", "hinge_embedding", "hinge_embedding", _elementwise(L.hinge_embedding_loss),
+        "hinge_embedding_loss", options=(("margin", 1.0),), classification=True, keras_native=False,
+        formula="mean(y_pred if y_true == 1 else max(0, margin - y_pred), axis=-1), labels in {-1, 1}"),
+    Row("SoftMargin", "soft_margin", "soft_margin", _elementwise(L.soft_margin_loss), "soft_margin_loss",
+        classification=True, keras_native=False, formula="mean(log(1 + exp(-y_true * y_pred)), axis=-1), labels in {-1, 1}"),
+    # the same numbers as keras's BinaryCrossentropy(from_logits=True) (no class weight here)
+    Row("MultiLabelSoftMargin", "multilabel_soft_margin", "multilabel_soft_margin", _multilabel_soft_margin,
+        "multilabel_soft_margin_loss", classification=True, keras_native=False,
+        formula="mean(-(y log sigmoid(x) + (1 - y) log sigmoid(-x)), axis=-1), x = y_pred logits",
+        native="BinaryCrossentropy", native_options={"from_logits": True},
+        checks=(Check("logits_binary", ({}, {"reduction": "none"}, {"reduction": "sum"})),
+                Check("logits_binary_soft", ({},)),
+                Check("logits_binary+sw", ({}, {"reduction": "mean_with_sample_weight"}))),
+        extra_doc="``y_true`` multi-hot (or soft) labels of ``y_pred``'s shape; torch's "
+        "``MultiLabelSoftMarginLoss`` without its class ``weight``."),
+    Row("MultiLabelMargin", "multilabel_margin", "multilabel_margin", _multilabel_margin, "multilabel_margin_loss",
+        shapes="same", classification=True, keras_native=False,
+        formula="sum_j sum_{i not in Y} max(0, 1 - (y_pred[y_j] - y_pred[i])) / C per sample, "
+        "y_j = y_true's class indices before its first -1"),
+    Row("MultiMargin", "multi_margin", "multi_margin", _multi_margin, "multi_margin_loss",
+        options=(("p", 1), ("margin", 1.0)), shapes="index", classification=True, index_targets=True,
+        keras_native=False, formula="sum_{i != y} max(0, margin - y_pred[y] + y_pred[i])**p / C per sample",
+        extra_doc="``y_true``: one class index per sample, ``(N,)`` (or ``(N, 1)``); torch's "
+        "``MultiMarginLoss`` without its class ``weight``."),
+    # ---- probabilistic: keras's Poisson is poisson_nll_loss on rates with eps = epsilon()
+    Row("Poisson", "poisson", "poisson", _poisson, "poisson_nll_loss",
+        formula="mean(y_pred - y_true * log(y_pred + eps), axis=-1)",
+        checks=(Check("poisson_rate", ({}, {"reduction": "sum"}, {"reduction": "none"})),
+                Check("poisson_rate+sw", ({}, {"reduction": "mean_with_sample_weight"})))),
+    Row("", "gaussian_nll", "gaussian_nll", _gaussian_nll, "gaussian_nll_loss",
+        options=(("full", False), ("eps", 1e-6)), inputs=("y_true", "y_pred", "var"), keras_native=False,
+        formula="mean(0.5 * (log(v) + (y_pred - y_true)**2 / v), axis=-1), v = max(var, eps)",
+        extra_doc="Function form only (three arrays); ``var``: ``y_pred``'s shape, that shape without "
+        "its last axis, or with one axis of size 1, or a number (torch's ``GaussianNLLLoss``); "
+        "``full=True`` adds 0.5 log(2 pi)."),
+    # ---- sequence family: y_true (N, S) labels padded with 0 (the blank), y_pred (N, T, C) logits
+    Row("CTC", "ctc", "ctc", _ctc, "ctc_loss", shapes="any", index_targets=True,
+        formula="-log sum over alignments of prod_t softmax(y_pred)[t, pi_t], blank 0, per sample",
+        checks=(Check("ctc_logits", ({}, {"reduction": "sum"}, {"reduction": "none"}), tolerance=_CTC_F64,
+                      reason=_CTC_F32),
+                Check("ctc_logits+sw", ({"reduction": "mean_with_sample_weight"},), tolerance=_CTC_F64,
+                      reason=_CTC_F32))),
+    # ---- embedding family: keras has none (extras, function form only: three arrays)
+    Row("", "cosine_embedding", "cosine_embedding", _cosine_embedding, "cosine_embedding_loss",
+        options=(("margin", 0.0),), inputs=("y_pred1", "y_pred2", "y_true"), keras_native=False,
+        formula="1 - cos(y_pred1, y_pred2) if y_true == 1 else max(0, cos(y_pred1, y_pred2) - margin), per pair",
+        extra_doc="``y_pred1``, ``y_pred2``: embeddings ``(N, D)``; ``y_true``: ``(N,)`` labels in {-1, 1} "
+        "(torch's ``CosineEmbeddingLoss``)."),
+    Row("", "triplet_margin", "triplet_margin", _triplet_margin, "triplet_margin_loss",
+        options=(("margin", 1.0), ("p", 2.0), ("eps", 1e-6), ("swap", False)),
+        inputs=("anchor", "positive", "negative"), keras_native=False,
+        formula="max(0, margin + ||a - p + eps||_p - ||a - n + eps||_p), per triplet",
+        extra_doc="Embeddings ``(N, D)`` each (torch's ``TripletMarginLoss``; ``swap=True`` uses the "
+        "harder of d(a, n) and d(p, n))."),
+    Row("", "triplet_margin_with_distance", "triplet_margin_with_distance", _triplet_margin_with_distance,
+        "triplet_margin_with_distance_loss", options=(("distance_function", None), ("margin", 1.0), ("swap", False)),
+        inputs=("anchor", "positive", "negative"), keras_native=False,
+        formula="max(0, margin + d(a, p) - d(a, n)), per triplet, d = distance_function or pairwise distance",
+        extra_doc="``distance_function(x1, x2)`` gets the tensors as given (torch's "
+        "``TripletMarginWithDistanceLoss``)."),
 )

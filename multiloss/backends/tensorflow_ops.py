@@ -84,8 +84,39 @@ def _logistic_loss(x, t):
     return tf.nn.sigmoid_cross_entropy_with_logits(labels=t, logits=x)
 
 
+def _scan(f, init, xs):
+    """``_ops.scan`` as a ``tf.while_loop`` (traceable, and compiled by XLA under
+    ``tf.function(jit_compile=True)``; differentiable). The first step runs before the loop so
+    the per-step outputs' shapes and dtypes are known for their ``TensorArray``s."""
+    leaves = tf.nest.flatten(xs)
+    n = leaves[0].shape[0]
+    if n is None:
+        n = tf.shape(leaves[0])[0]
+    elif n == 0:
+        return init, None
+
+    def at(i):
+        return tf.nest.pack_sequence_as(xs, [tf.gather(a, i) for a in leaves])
+
+    carry, y0 = f(init, at(0))
+    y_leaves = [] if y0 is None else tf.nest.flatten(y0)
+    arrays = [tf.TensorArray(y.dtype, size=n, element_shape=y.shape).write(0, y) for y in y_leaves]
+
+    def body(i, c, arrs):
+        c, y = f(c, at(i))
+        arrs = [a.write(i, v) for a, v in zip(arrs, [] if y is None else tf.nest.flatten(y))]
+        return i + 1, c, arrs
+
+    kw = {"maximum_iterations": n - 1} if isinstance(n, int) else {}
+    _, carry, arrays = tf.while_loop(lambda i, c, arrs: i < n, body, (tf.constant(1), carry, arrays), **kw)
+    if y0 is None:
+        return carry, None
+    return carry, tf.nest.pack_sequence_as(y0, [a.stack() for a in arrays])
+
+
 _ops.register(
     _NS,
+    scan=_scan,
     logistic_loss=_logistic_loss,
     stop_gradient=tf.stop_gradient,
     log_softmax=_log_softmax,

@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from array_api_compat import torch as xp_torch
 
 from .. import _ops
+from .torch_fused import linear_softmax_cross_entropy as _linear_softmax_cross_entropy
 
 _NS = "array_api_compat.torch"
 
@@ -94,11 +95,36 @@ def _huber(x, y, delta=1.0):
     return torch.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
 
 
+def _ctc_neg_log_likelihood(log_probs, targets, input_lengths, target_lengths, blank=0, zero_infinity=False,
+                            log_epsilon=None):
+    # aten::ctc_loss(reduction=none): torch's own kernel, values and (non-autodiff) gradient;
+    # float16/bfloat16 through float32 (its CPU kernel has no half-precision version). optax's
+    # finite log(0) (log_epsilon) is the generic body's, and so is torch.compile's graph: the
+    # native op's output shape depends on the lengths' values, which breaks fullgraph tracing
+    # (torch.nn.CTCLoss itself does not compile with fullgraph=True); the generic recursion
+    # traces to a static-shape graph with the same values and gradient.
+    if log_epsilon is not None or torch.compiler.is_compiling():
+        return _ops.ctc_neg_log_likelihood.generic(xp_torch, log_probs, targets, input_lengths, target_lengths,
+                                                   blank, zero_infinity, log_epsilon)
+    if log_probs.dtype in (torch.float32, torch.float64):
+        return torch.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank, 0, zero_infinity)
+    out = torch.ctc_loss(log_probs.float(), targets, input_lengths, target_lengths, blank, 0, zero_infinity)
+    return out.to(log_probs.dtype)
+
+
 _ops.register(
     _NS,
+    ctc_neg_log_likelihood=_ctc_neg_log_likelihood,
+    # torch has no scan op: the eager Python loop, autograd recording each step (its CTC, the
+    # recursion behind scan's main use, runs the native kernel above instead)
+    scan=lambda f, init, xs: _ops.scan.generic(xp_torch, f, init, xs),
     logistic_loss=_logistic_loss,
     binary_log_loss=_binary_log_loss,
+    # aten::pairwise_distance = norm(x1 - x2 + eps, p, -1): one fused norm kernel each way
+    pairwise_distance=lambda x1, x2, p=2.0, eps=1e-6, keepdim=False: torch.pairwise_distance(x1, x2, p, eps, keepdim),
     softmax_cross_entropy=_softmax_cross_entropy,
+    # chunked linear-head cross-entropy, gradient computed chunk by chunk (torch_fused.py)
+    linear_softmax_cross_entropy=_linear_softmax_cross_entropy,
     min_max=lambda x: tuple(torch.aminmax(x)),
     huber=_huber,
     clamped_log=_clamped_log,

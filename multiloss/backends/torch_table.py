@@ -30,6 +30,8 @@ _ELEM_W = np.linspace(0.1, 1.9, _N * _C).reshape(_N, _C)
 _ROW_W = np.linspace(0.2, 1.8, _C)  # broadcasts over the batch
 _POS_W = np.linspace(0.5, 3.0, _C)
 _REDS = ({"reduction": "mean"}, {"reduction": "sum"}, {"reduction": "none"})
+_LIN_BIAS = np.linspace(-0.5, 0.7, _C)  # linear_cross_entropy's linear_bias on the linear_* domains
+_F64_F32 = ("float64", "float32")  # for natives without CPU half-precision kernels
 
 
 @dataclass(frozen=True)
@@ -172,6 +174,102 @@ TABLE: tuple[Entry, ...] = (
           summary="Pointwise KL divergence; ``input`` holds log-probabilities. Use "
                   "``reduction='batchmean'`` for the true KL per sample.",
           shapes="input: (N, *) log-probabilities; target: the same shape."),
+    # module checks: the canonical losses' @reference grids (torch's argument names); torch's
+    # PoissonNLLLoss.forward names its first argument log_input, the functional form input
+    Entry("PoissonNLLLoss", "poisson_nll_loss", _L.poisson_nll_loss,
+          (("log_input", True), ("full", False), ("size_average", None), ("eps", 1e-8), ("reduce", None), *_RED),
+          native="PoissonNLLLoss",
+          functional_checks=(Check("poisson_log_rate", ({"full": True, "reduction": "none"},)),
+                             Check("poisson_rate", ({"log_input": False, "eps": 0.1},))),
+          summary="Poisson negative log-likelihood, :math:`e^x - y x` (log-rates) or "
+                  ":math:`x - y \\log(x + eps)`; ``full`` adds Stirling's term where :math:`y > 1`.",
+          shapes="input: any shape; target: counts, broadcastable to it."),
+    Entry("GaussianNLLLoss", "gaussian_nll_loss", _L.gaussian_nll_loss,
+          (("*", None), ("full", False), ("eps", 1e-6), *_RED),
+          functional_params=(("full", False), ("eps", 1e-6), *_RED), native="GaussianNLLLoss",
+          inputs=("input", "target", "var"),
+          functional_checks=(Check("gaussian_var_small", ({"eps": 0.05, "full": True, "reduction": "none"},)),
+                             Check("gaussian_var_per_sample", ({},))),
+          summary="Gaussian negative log-likelihood, :math:`\\tfrac12(\\log v + (x - y)^2 / v)`, "
+                  ":math:`v = \\max(var, eps)` (gradient straight through the clamp, as torch).",
+          shapes="input: (N, *); target: broadcastable to it; var: the input's shape, that shape "
+                 "without its last dimension, or with one dimension of size 1; or a float >= 0."),
+    # ---- margin family (module checks: the canonical losses' @reference grids, torch's names)
+    # F.margin_ranking_loss's margin default is the int 0 (torch/nn/functional.py)
+    Entry("MarginRankingLoss", "margin_ranking_loss", _L.margin_ranking_loss, (("margin", 0.0), *_SA, *_RED),
+          functional_params=(("margin", 0), *_SA, *_RED), native="MarginRankingLoss",
+          inputs=("input1", "input2", "target"),
+          functional_checks=(Check("ranking_pairs", ({}, {"margin": 0.5, "reduction": "none"})),),
+          summary="Margin ranking loss of score pairs, :math:`\\max(0, -y (x_1 - x_2) + margin)`.",
+          shapes="input1, input2: (N) or (); target: the same, labels in {-1, 1}."),
+    Entry("HingeEmbeddingLoss", "hinge_embedding_loss", _L.hinge_embedding_loss, (("margin", 1.0), *_SA, *_RED),
+          native="HingeEmbeddingLoss",
+          functional_checks=(Check("signed_margin", ({}, {"margin": 0.5, "reduction": "sum"})),),
+          summary="Hinge embedding loss: :math:`x` where :math:`y = 1`, :math:`\\max(0, margin - x)` "
+                  "where :math:`y = -1`.",
+          shapes="input: any shape (typically distances); target: the same shape, labels in {-1, 1}."),
+    Entry("SoftMarginLoss", "soft_margin_loss", _L.soft_margin_loss, (*_SA, *_RED),
+          native="SoftMarginLoss", summary="Two-class logistic loss :math:`\\log(1 + e^{-y x})`.",
+          shapes="input: any shape; target: the same shape, labels in {-1, 1}."),
+    Entry("MultiLabelSoftMarginLoss", "multilabel_soft_margin_loss", _L.multilabel_soft_margin_loss,
+          (("weight", None), *_SA, *_RED), buffers=("weight",), native="MultiLabelSoftMarginLoss",
+          functional_checks=(Check("logits_binary", ({}, {"weight": _CLASS_W, "reduction": "none"})),),
+          summary="Multi-label one-versus-all logistic loss, averaged over the classes.",
+          shapes="input: logits (N, C) or (C,); target: the same shape, in [0, 1]; weight: (C,)."),
+    # torch's CPU kernels of the two multi-class margin losses have no float16/bfloat16
+    Entry("MultiLabelMarginLoss", "multilabel_margin_loss", _L.multilabel_margin_loss, (*_SA, *_RED),
+          native="MultiLabelMarginLoss", checks=(Check("multilabel_index", _REDS, dtypes=_F64_F32),),
+          summary="Multi-class multi-label hinge loss; target class indices padded with -1.",
+          shapes="input: (N, C), (C,) or (); target: int64 class indices of the input's shape, "
+                 "padded with -1."),
+    Entry("MultiMarginLoss", "multi_margin_loss", _L.multi_margin_loss,
+          (("p", 1), ("margin", 1.0), ("weight", None), *_SA, *_RED), buffers=("weight",),
+          native="MultiMarginLoss",
+          checks=(Check("multi_margin_index", (*_REDS, {"p": 2}, {"margin": 0.5}, {"weight": _CLASS_W},
+                                               {"weight": _CLASS_W, "reduction": "none"},
+                                               {"p": 2, "margin": 2.0, "weight": _CLASS_W, "reduction": "sum"}),
+                        dtypes=_F64_F32),),
+          functional_checks=(Check("multi_margin_index", ({}, {"p": 2, "margin": 0.5, "weight": _CLASS_W}),
+                                   dtypes=_F64_F32),),
+          summary="Multi-class hinge loss :math:`\\sum_{i \\ne y} \\max(0, margin - x_y + x_i)^p / C`, "
+                  "p in {1, 2}.",
+          shapes="input: (N, C), (C,) or (); target: (N,) or () class indices; weight: (C,)."),
+    # ---- embedding family (module checks: the canonical losses' @reference grids)
+    # F.cosine_embedding_loss's margin default is the int 0 (torch/nn/functional.py)
+    Entry("CosineEmbeddingLoss", "cosine_embedding_loss", _L.cosine_embedding_loss, (("margin", 0.0), *_SA, *_RED),
+          functional_params=(("margin", 0), *_SA, *_RED), native="CosineEmbeddingLoss",
+          inputs=("input1", "input2", "target"),
+          functional_checks=(Check("cosine_pairs", ({}, {"margin": 0.5, "reduction": "none"})),),
+          summary="Cosine embedding loss: :math:`1 - \\cos(x_1, x_2)` where :math:`y = 1`, "
+                  ":math:`\\max(0, \\cos(x_1, x_2) - margin)` where :math:`y = -1`.",
+          shapes="input1, input2: (N, D) or (D,); target: (N,) or () labels in {-1, 1}."),
+    # F.triplet_margin_loss's p default is the int 2 (torch/nn/functional.py)
+    Entry("TripletMarginLoss", "triplet_margin_loss", _L.triplet_margin_loss,
+          (("margin", 1.0), ("p", 2.0), ("eps", 1e-6), ("swap", False), *_SA, *_RED),
+          functional_params=(("margin", 1.0), ("p", 2), ("eps", 1e-6), ("swap", False), *_SA, *_RED),
+          native="TripletMarginLoss", inputs=("anchor", "positive", "negative"),
+          functional_checks=(Check("triplets", ({}, {"p": 1.0, "swap": True, "reduction": "none"})),),
+          summary="Triplet margin loss :math:`\\max(0, margin + d(a, p) - d(a, n))`, "
+                  ":math:`d(x, y) = \\lVert x - y + eps \\rVert_p`.",
+          shapes="anchor, positive, negative: (N, D) or (D,); output (N,) or ()."),
+    Entry("TripletMarginWithDistanceLoss", "triplet_margin_with_distance_loss", _L.triplet_margin_with_distance_loss,
+          (("*", None), ("distance_function", None), ("margin", 1.0), ("swap", False), *_RED),
+          native="TripletMarginWithDistanceLoss", inputs=("anchor", "positive", "negative"),
+          summary="Triplet margin loss with any ``distance_function(x1, x2)`` (default: "
+                  "``pairwise_distance``).",
+          shapes="anchor, positive, negative: of one rank, (N, D) or (D,); output: the distances' shape."),
+    # ---- sequence family; torch's CPU CTC kernel has no float16/bfloat16 (multiloss's runs
+    # them through float32)
+    Entry("CTCLoss", "ctc_loss", _L.ctc_loss, (("blank", 0), *_RED, ("zero_infinity", False)),
+          native="CTCLoss", inputs=("log_probs", "targets", "input_lengths", "target_lengths"),
+          checks=(Check("ctc", (*_REDS, {"zero_infinity": True}, {"reduction": "sum", "zero_infinity": True}),
+                        dtypes=_F64_F32),),
+          functional_checks=(Check("ctc", ({}, {"reduction": "none"}), dtypes=_F64_F32),),
+          summary="Connectionist temporal classification loss (Graves et al. 2006): "
+                  ":math:`-\\log` of the summed probability of every alignment of the target.",
+          shapes="log_probs: (T, N, C) or (T, C) log-probabilities; targets: (N, S) padded or "
+                 "(sum(target_lengths),) concatenated class indices; input_lengths, "
+                 "target_lengths: (N,) or () integers (or tuples of ints)."),
     # ---- extras (no torch twin), torch style: options first, then reduction
     Entry("FocalLoss", "focal_loss", _L.focal_loss,
           (("alpha", 0.75), ("gamma", 2.0), ("from_logits", False), *_RED), nullable=("alpha",),
@@ -194,4 +292,43 @@ TABLE: tuple[Entry, ...] = (
           summary="Negative cosine similarity along ``dim`` (minimising aligns the vectors): "
                   "``-torch.nn.CosineSimilarity(dim)`` up to the zero-vector guard.",
           shapes="input: (N, D, ...); target: the same shape; output without ``dim``."),
+    # ---- losses that own parameters: hand-written modules in multiloss/backends/torch_parametric.py,
+    # paired with torch's (same weights) in natives_torch.PAIRS; module checks on (input, target)
+    # domains (in_features = num_classes = 5), the functional on the linear_* domains (whose
+    # "target" slot carries linear_weight: torch's (input, linear_weight, target) order)
+    Entry("LinearCrossEntropyLoss", "linear_cross_entropy", _L.linear_cross_entropy,
+          (("in_features", None), ("num_classes", None), ("*", None), ("out_features", ()), ("bias", False),
+           ("device", None), ("dtype", None), *_RED, ("weight", None), ("ignore_index", None),
+           ("label_smoothing", 0.0), ("options", None)),
+          functional_params=(("*", None), ("linear_bias", None), ("weight", None), *_RED, ("ignore_index", None),
+                             ("label_smoothing", 0.0), ("options", None)),
+          buffers=("weight",), nullable=("ignore_index",), native="LinearCrossEntropyLoss",
+          inputs=("input", "linear_weight", "target"),
+          module="multiloss.backends.torch_parametric:LinearCrossEntropyLoss",
+          checks=(Check("class_index", (*_REDS, {"bias": True}, {"weight": _CLASS_W, "bias": True},
+                                        {"label_smoothing": 0.1, "reduction": "none"}, {"ignore_index": 3},
+                                        {"weight": _CLASS_W, "label_smoothing": 0.2, "reduction": "sum"})),
+                  Check("class_index_ignore", ({}, {"weight": _CLASS_W, "label_smoothing": 0.1, "bias": True})),
+                  Check("class_prob", ({}, {"reduction": "none", "bias": True}, {"weight": _CLASS_W}))),
+          functional_checks=(Check("linear_class_index", (*_REDS, {"linear_bias": _LIN_BIAS}, {"weight": _CLASS_W},
+                                                          {"ignore_index": 3, "label_smoothing": 0.1})),
+                             Check("linear_class_index_ignore", ({"weight": _CLASS_W, "reduction": "sum"},)),
+                             Check("linear_class_prob", ({}, {"linear_bias": _LIN_BIAS, "reduction": "none"})),
+                             Check("linear_class_index_3d", ({}, {"reduction": "none"}))),
+          summary="Cross-entropy of a linear head (the module owns it), chunked: the (N, C) logits are never "
+                  "held at once.",
+          shapes="input: (N, in_features) or (in_features,); target: class indices (N), () or "
+                 "(N, *out_features), or probabilities (N, C, *out_features); weight: (C,)."),
+    Entry("AdaptiveLogSoftmaxWithLoss", "", _L.adaptive_log_softmax_with_loss,
+          (("in_features", None), ("n_classes", None), ("cutoffs", None), ("div_value", 4.0), ("head_bias", False),
+           ("device", None), ("dtype", None)),
+          reductions=(), native="AdaptiveLogSoftmaxWithLoss",
+          module="multiloss.backends.torch_parametric:AdaptiveLogSoftmaxWithLoss",
+          # "field" picks the checked part of forward's (output, loss) (see natives_torch.PAIRS)
+          checks=(Check("class_index", ({"field": "output"}, {"field": "loss"}, {"field": "output", "head_bias": True},
+                                        {"field": "loss", "head_bias": True})),),
+          summary="Adaptive softmax (Grave et al. 2017) with its loss; ``forward`` returns ``(output, loss)``, "
+                  "plus ``log_prob`` and ``predict``.",
+          shapes="input: (N, in_features) with target (N,), or (in_features,) with (); output: the "
+                 "target's shape; loss: a scalar."),
 )

@@ -28,6 +28,8 @@ LOSSES: tuple[LossSpec, ...] = tuple(
         ("kl_divergence", "log_probs_probs", False),
         ("cosine_similarity", "regression", False),
         ("hinge_loss", "hinge", False),
+        ("triplet_margin_loss", "triplets", False),
+        ("ctc_loss", "ctc", False),
     )
 )
 
@@ -86,6 +88,17 @@ def make_inputs(kind: str, size: Size, seed: int = 0) -> tuple[Any, ...]:
         y = jax.nn.softmax(jax.random.normal(k2, (n, c), dtype=jnp.float32), axis=-1)
     elif kind == "hinge":
         y = jnp.where(jax.random.bernoulli(k2, 0.5, (n, c)), 1.0, -1.0).astype(jnp.float32)
+    elif kind == "triplets":  # (anchors, positives, negatives)
+        k3 = jax.random.fold_in(k2, 1)
+        y = x + 0.5 * jax.random.normal(k2, (n, c), dtype=jnp.float32)
+        more = (x + jax.random.normal(k3, (n, c), dtype=jnp.float32),)
+    elif kind == "ctc":  # (logits (n, 50, 20), logit_paddings, labels (n, 30), label_paddings)
+        t_len, n_cls, s_len = 50, 20, 30  # the torch docs' CTCLoss example (there N=16)
+        x = jax.random.normal(k1, (n, t_len, n_cls), dtype=jnp.float32)
+        y = jnp.zeros((n, t_len), dtype=jnp.float32)
+        lengths = jax.random.randint(jax.random.fold_in(k2, 1), (n, 1), 10, s_len + 1)
+        more = (jax.random.randint(k2, (n, s_len), 1, n_cls, dtype=jnp.int32),
+                (jnp.arange(s_len)[None, :] >= lengths).astype(jnp.float32))
     else:  # pragma: no cover - a spec typo
         raise ValueError(f"bench.jax: unknown input kind {kind!r}")
     return tuple(jax.block_until_ready(a) for a in (x, y, *more))

@@ -32,6 +32,7 @@ LOSSES: tuple[LossSpec, ...] = tuple(
         ("KLDivergence", "probs_probs", False, {}),
         ("CosineSimilarity", "regression", False, {}),
         ("Hinge", "hinge", False, {}),
+        ("CTC", "ctc", False, {}),
     )
 )
 
@@ -91,6 +92,12 @@ def make_inputs(kind: str, size: Size, seed: int = 0) -> tuple[Any, Any]:
         y = tf.nn.softmax(g.normal((n, c)), axis=-1)
     elif kind == "hinge":
         y = tf.where(g.uniform((n, c)) < 0.5, 1.0, -1.0)
+    elif kind == "ctc":  # logits (n, 50, 20), labels (n, 30) right-padded with 0 (the blank)
+        t_len, n_cls, s_len = 50, 20, 30  # the torch docs' CTCLoss example (there N=16)
+        x = g.normal((n, t_len, n_cls))
+        labels = g.uniform((n, s_len), 1, n_cls, dtype=tf.int64)
+        lengths = g.uniform((n, 1), 10, s_len + 1, dtype=tf.int64)
+        y = tf.where(tf.range(s_len, dtype=tf.int64)[None, :] < lengths, labels, 0)
     else:  # pragma: no cover - a spec typo
         raise ValueError(f"bench.tensorflow: unknown input kind {kind!r}")
     return x, y

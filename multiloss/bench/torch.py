@@ -33,6 +33,20 @@ LOSSES: tuple[LossSpec, ...] = tuple(
         ("CrossEntropyLoss", "class_index", True, {}),
         ("NLLLoss", "log_probs_index", True, {}),
         ("KLDivLoss", "log_probs_probs", False, {"reduction": "batchmean"}),
+        ("MarginRankingLoss", "ranking_pairs", False, {"margin": 0.1}),
+        ("HingeEmbeddingLoss", "signed", False, {}),
+        ("SoftMarginLoss", "signed", False, {}),
+        ("MultiLabelSoftMarginLoss", "logits_binary", False, {}),
+        ("MultiLabelMarginLoss", "multilabel_index", False, {}),
+        ("MultiMarginLoss", "class_index", False, {}),
+        ("PoissonNLLLoss", "poisson_counts", False, {"full": True}),
+        ("GaussianNLLLoss", "gaussian_var", False, {}),
+        ("CosineEmbeddingLoss", "cosine_pairs", False, {"margin": 0.2}),
+        ("TripletMarginLoss", "triplets", False, {"swap": True}),
+        ("TripletMarginWithDistanceLoss", "triplets", False, {}),
+        ("CTCLoss", "ctc", False, {}),
+        # owns its head (64 -> 1000); the size's c is unused (see make_inputs "hidden_index")
+        ("LinearCrossEntropyLoss", "hidden_index", False, {"in_features": 64, "num_classes": 1000}),
     )
 )
 
@@ -100,6 +114,33 @@ def make_inputs(kind: str, size: Size, seed: int = 0) -> tuple[Any, ...]:
     elif kind == "log_probs_probs":
         x = torch.log_softmax(x, dim=1)
         y = torch.softmax(torch.randn(n, c, generator=g), dim=1)
+    elif kind == "ranking_pairs":  # (input1, input2, target): margin_ranking_loss
+        y = torch.randn(n, c, generator=g)
+        more = (torch.randint(0, 2, (n, c), generator=g).float() * 2 - 1,)
+    elif kind == "signed":  # labels in {-1, 1}
+        y = torch.randint(0, 2, (n, c), generator=g).float() * 2 - 1
+    elif kind == "multilabel_index":  # class indices padded with -1 (about 5 labels per row)
+        y = torch.randint(0, c, (n, c), generator=g)
+        y[:, min(5, c - 1)] = -1
+    elif kind == "poisson_counts":  # log-rates, Poisson counts (0 and 1 included: Stirling's mask)
+        y = torch.poisson(torch.exp(x), generator=g)
+    elif kind == "gaussian_var":  # (input, target, var): heteroscedastic variances
+        y = torch.randn(n, c, generator=g)
+        more = (torch.rand(n, c, generator=g) + 0.1,)
+    elif kind == "cosine_pairs":  # (input1, input2, target): labels in {-1, 1} per row
+        y = torch.randn(n, c, generator=g)
+        more = (torch.randint(0, 2, (n,), generator=g) * 2 - 1,)
+    elif kind == "triplets":  # (anchor, positive, negative)
+        y = x + 0.5 * torch.randn(n, c, generator=g)
+        more = (x + torch.randn(n, c, generator=g),)
+    elif kind == "hidden_index":  # (hidden (n, 64), class indices in [0, 1000)): a linear head's loss
+        x = torch.randn(n, 64, generator=g)
+        y = torch.randint(0, 1000, (n,), generator=g)
+    elif kind == "ctc":  # (log_probs, targets, input_lengths, target_lengths): T=50, C=20, S=30, N=n
+        t_len, n_cls, s_len = 50, 20, 30  # the torch docs' CTCLoss example (there N=16)
+        x = torch.log_softmax(torch.randn(t_len, n, n_cls, generator=g), dim=2)
+        y = torch.randint(1, n_cls, (n, s_len), generator=g)
+        more = (torch.full((n,), t_len), torch.randint(10, s_len + 1, (n,), generator=g))
     else:  # pragma: no cover - a spec typo
         raise ValueError(f"bench.torch: unknown input kind {kind!r}")
     dev = _device()
@@ -111,7 +152,10 @@ def modules(spec: LossSpec) -> tuple[Any, Any]:
 
     import multiloss.torch as mt
 
-    return getattr(mt, spec.name)(**spec.kwargs), getattr(torch.nn, spec.name)(**spec.kwargs)
+    ours, native = getattr(mt, spec.name)(**spec.kwargs), getattr(torch.nn, spec.name)(**spec.kwargs)
+    if any(True for _ in native.parameters()):  # a loss that owns parameters: the same ones
+        ours.load_state_dict(native.state_dict())
+    return ours, native
 
 
 def prepare(spec: LossSpec, mode: str, size: Size) -> Prepared:

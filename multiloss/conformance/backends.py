@@ -79,6 +79,14 @@ class ArrayApiStrictBackend(NumpyBackend):
     def to_numpy(self, x):
         return np.asarray(np.from_dlpack(x), dtype=np.float64)
 
+    def value_and_grad(self, call, pred, others):
+        """Evaluated with boolean indexing and data-dependent shapes switched off, as under
+        ``jax.jit``/``tf.function``: a loss passing here uses only what tracing allows."""
+        import array_api_strict as xps
+
+        with xps.ArrayAPIStrictFlags(boolean_indexing=False, data_dependent_shapes=False):
+            return self.to_numpy(call(pred, *others)), None
+
 
 class TorchBackend(Backend):
     name = "torch"

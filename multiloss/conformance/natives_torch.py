@@ -30,6 +30,47 @@ __all__ = ["native_cases", "checks_of", "PAIRS"]
 PAIRS: dict[str, Callable[..., tuple[Callable[..., Any], Callable[..., Any]]]] = {}
 
 
+def _paired(torch, ours_cls, native_cls, args, select=None):
+    """``(ours(**kw), native(**kw))`` factories for a module that owns parameters: the native
+    module built from ``args`` and the check's options under a fixed seed, ours from the same
+    arguments loading the native's ``state_dict`` (the drop-in's state layout); both called
+    in the prediction's dtype. ``select``: the option naming a field of a namedtuple result
+    (``(output, loss)``) to compare, instead of going to the constructor."""
+
+    def native_module(kw):
+        with torch.random.fork_rng():
+            torch.manual_seed(0)
+            return native_cls(*args, **kw)
+
+    def factory(side):
+        def make(**kw):
+            field = kw.pop(select, None) if select else None
+            module = native_module(kw)
+            if side == "ours":
+                state = module.state_dict()
+                module = ours_cls(*args, **kw)
+                module.load_state_dict(state)
+
+            def call(p, t):
+                out = module.to(p.dtype)(p, t)
+                return getattr(out, field) if field else out
+
+            return call
+
+        return make
+
+    return factory("ours"), factory("native")
+
+
+# the linear head of the module checks: the class_* domains' inputs are (8, 5), 5 classes
+PAIRS["LinearCrossEntropyLoss"] = lambda torch, mt, entry: _paired(
+    torch, mt.LinearCrossEntropyLoss, torch.nn.LinearCrossEntropyLoss, (5, 5))
+# n_classes 5, cutoffs [2, 3]: shortlist {0, 1}, clusters {2} and {3, 4}; div_value 2 -> hidden 2 and 1
+PAIRS["AdaptiveLogSoftmaxWithLoss"] = lambda torch, mt, entry: _paired(
+    torch, mt.AdaptiveLogSoftmaxWithLoss, torch.nn.AdaptiveLogSoftmaxWithLoss, (5, 5, [2, 3], 2.0),
+    select="field")
+
+
 def label(kw: dict) -> str:
     # array options by shape ("weight:8x5" is elementwise, "weight:5" per class/column)
     return ",".join(
@@ -86,7 +127,9 @@ def native_cases() -> list[NativeCase]:
         else:
             ours, native = getattr(mt, entry.name), getattr(torch.nn, entry.native)
         add(entry.name, ours, native, checks, home)
-        if entry.functional and hasattr(TF, entry.functional) and not entry.module:
+        # a hand-written module's functional is checked only on its own functional_checks
+        # (LinearCrossEntropyLoss: the functional takes the weight the module owns)
+        if entry.functional and hasattr(TF, entry.functional) and (not entry.module or entry.functional_checks):
             f_ours, f_native = getattr(mF, entry.functional), getattr(TF, entry.functional)
             add(f"F.{entry.functional}",
                 lambda f=f_ours, **kw: functools.partial(f, **kw),

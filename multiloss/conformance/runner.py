@@ -110,6 +110,29 @@ def _round_trip(x: np.ndarray, backend: Backend, dtype: str) -> np.ndarray:
     return backend.to_numpy(backend.asarray(x, dtype))
 
 
+def _tree(f: Callable[[Any], Any], x: Any) -> Any:
+    """``f`` on every NumPy array of a domain input that may nest them in tuples/lists (the
+    adaptive softmax's tail weights: a tuple of (projection, output) pairs); other leaves
+    (e.g. integer cutoffs) pass through."""
+    if isinstance(x, (tuple, list)):
+        return type(x)(_tree(f, v) for v in x)
+    return f(x) if isinstance(x, np.ndarray) else x
+
+
+def _fields(out: Any) -> Any:
+    """A canonical result that is a tuple (``(output, loss)`` of the adaptive softmax) as one
+    1-D array, its fields raveled and concatenated, so every field's value and gradient is
+    checked; any other result unchanged."""
+    if not isinstance(out, tuple):
+        return out
+    if all(isinstance(o, (np.ndarray, np.generic, float)) for o in out):
+        return np.concatenate([np.ravel(np.asarray(o, dtype=np.float64)) for o in out])
+    from .._namespace import array_namespace
+
+    xp = array_namespace(*out)
+    return xp.concat([xp.reshape(o, (-1,)) for o in out], axis=0)
+
+
 def _finite_difference(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
     """Central differences of ``sum(f(x))``, step 1e-6 * max(1, |x|)."""
     g = np.zeros_like(x)
@@ -171,13 +194,13 @@ def _reference(case: Case, backend: Backend, dtype: str, pred_np, target_np, arg
         # the reference sees exactly the (rounded) inputs the backend computes on
         pred64 = _round_trip(pred_np, backend, dtype)
         target64 = _round_trip(target_np, backend, dtype)
-        args64 = [_round_trip(a, backend, dtype) for a in args_np]
+        args64 = [_tree(lambda v: _round_trip(v, backend, dtype), a) for a in args_np]
         kw64 = {k: (_round_trip(v, backend, dtype) if isinstance(v, np.ndarray) else v)
                 for k, v in case.kwargs.items()}
-        want = np.asarray(case.reference(pred64, target64, *args64, **kw64), dtype=np.float64)
+        want = np.asarray(_fields(case.reference(pred64, target64, *args64, **kw64)), dtype=np.float64)
         want_g = None
         if case.grad:
-            want_g = _finite_difference(lambda p: case.reference(p, target64, *args64, **kw64), pred64)
+            want_g = _finite_difference(lambda p: _fields(case.reference(p, target64, *args64, **kw64)), pred64)
         _REFERENCE_CACHE[key] = (want, want_g)
     return _REFERENCE_CACHE[key]
 
@@ -193,8 +216,8 @@ def _run_canonical(case: Case, backend: Backend, dtype: str) -> list[Cell]:
     kw = _kw_to(backend, dict(case.kwargs), dtype)
     pred = backend.convert(pred_np, dtype)
     target = backend.convert(target_np, dtype)
-    args = [backend.convert(a, dtype) for a in args_np]
-    value, grad = backend.value_and_grad(lambda p, t, *a: fn(p, t, *a, **kw), pred, [target, *args])
+    args = [_tree(lambda v: backend.convert(v, dtype), a) for a in args_np]
+    value, grad = backend.value_and_grad(lambda p, t, *a: _fields(fn(p, t, *a, **kw)), pred, [target, *args])
 
     rtol, atol = tolerance(dtype, "value", "reference")
     ok, ma, mr = compare(value, want, rtol, atol)

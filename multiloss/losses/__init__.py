@@ -15,7 +15,11 @@ FAMILIES: tuple[str, ...] = (
     "regression",
     "classification",
     "probabilistic",
+    "embedding",
+    "margin",
     "regularization",
+    "parametric",
+    "sequence",
 )
 
 FAMILY: dict[str, str] = {}

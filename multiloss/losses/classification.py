@@ -20,6 +20,7 @@ from .._validation import (
     check_reduction,
     check_same_shape,
     check_weight,
+    dtype_name,
     numel,
 )
 from ._common import along_axis, as_float_like, class_axis, elementwise_inputs, is_number
@@ -203,6 +204,12 @@ def _nll(fn, xp, logp, target, weight, ignore_index, reduction, label_smoothing,
     ``(N, C)`` scattered one-hot; see benchmarks/bench_jax.py)."""
     n_classes = logp.shape[cd]
     check_weight(fn, "weight", weight, n_classes)
+    if weight is not None and weight.dtype != logp.dtype:
+        # torch: "expected scalar type Float but found Half" (no promotion of the class weight)
+        raise TypeError(
+            f"{fn}: argument 'weight' must have the input's dtype {dtype_name(logp)}; got "
+            f"{dtype_name(weight)}"
+        )
     w_b = None if weight is None else along_axis(xp, as_float_like(xp, weight, logp), len(logp.shape), cd)
 
     if xp.isdtype(target.dtype, "real floating"):
