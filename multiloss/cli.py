@@ -124,22 +124,33 @@ def cmd_check(args: argparse.Namespace) -> int:
     # natives warn about their own semantics (torch kl_div 'mean'); the matrix reports numbers
     warnings.simplefilter("ignore")
     start = time.perf_counter()
-    cells = []
+    from contextlib import nullcontext as _nullcontext
+
     from .bench.harness import progress
 
+    workers = args.workers if args.workers is not None else min(2, os.cpu_count() or 1)
     prog = progress(len(jobs), not args.no_progress, label="checking")
-    if prog is not None:
-        with prog:
-            task = prog.add_task("", total=len(jobs))
-            for job in jobs:
-                prog.update(task, description=f"{job.case.id} on {job.backend} {job.dtype}")
-                cells += runner.run_job(job)
-                prog.advance(task)
-    else:
-        for i, job in enumerate(jobs, 1):
-            cells += runner.run_job(job)
-            if not args.no_progress and i % 50 == 0:
-                print(f"  {i}/{len(jobs)} jobs", file=sys.stderr)
+    by_index: dict[int, list] = {}
+    done = 0
+
+    def finished(i, job_cells):
+        nonlocal done
+        by_index[i] = job_cells
+        done += 1
+        if prog is not None:
+            prog.update(task, description=f"{jobs[i].case.id} on {jobs[i].backend} {jobs[i].dtype}")
+            prog.advance(task)
+        elif not args.no_progress and done % 50 == 0:
+            print(f"  {done}/{len(jobs)} jobs", file=sys.stderr)
+
+    with prog if prog is not None else _nullcontext():
+        task = prog.add_task("", total=len(jobs)) if prog is not None else None
+        if workers > 1 and len(jobs) > 1:
+            runner.run_parallel(ready, dtypes, losses, workers, finished)
+        else:
+            for i, job in enumerate(jobs):
+                finished(i, runner.run_job(job))
+    cells = [c for i in range(len(jobs)) for c in by_index[i]]  # the jobs' order, whatever ran first
     elapsed = time.perf_counter() - start
 
     rows, cols, grid = _matrix(cells)
@@ -238,6 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="conformance matrix on the installed backends (exit 1 on mismatch)")
     c.add_argument("--backend", action="append", help="numpy, array_api_strict, torch, jax, tensorflow (repeatable)")
     c.add_argument("--loss", action="append", help="canonical loss or adapter entry name (repeatable)")
+    c.add_argument("--workers", type=int, default=None,
+                   help="processes to run the matrix in (default: min(2, CPUs); 1 = this process)")
     c.add_argument("--dtype", action="append", help="float64, float32, float16, bfloat16 (repeatable)")
     c.add_argument("--json", metavar="PATH", help="write every cell as JSON")
     c.add_argument("--markdown", metavar="PATH", help="write the matrix as Markdown (conformance/MATRIX.md)")

@@ -50,10 +50,37 @@ def test_check_numpy_writes_json_and_markdown(tmp_path, capsys):
 def test_check_exits_1_on_a_mismatch(monkeypatch, capsys):
     wrong = Case("mse_loss", "regression", lambda p, t, **kw: R.mse(p, t, **kw) * 1.01, {}, "wrong")
     monkeypatch.setattr(runner, "canonical_cases", lambda: [wrong])
-    rc = cli.main(["check", "--backend", "numpy", "--no-progress"])
+    # in this process (a spawned worker would not see the monkeypatch)
+    rc = cli.main(["check", "--backend", "numpy", "--no-progress", "--workers", "1"])
     out = capsys.readouterr().out
     assert rc == 1
     assert "✘" in out and "mse_loss[regression,wrong]-numpy-float64-value" in out
+
+
+def test_check_in_worker_processes_gives_the_same_cells(tmp_path):
+    """`--workers 2` spawns processes, each running its share of the jobs (grouped by backend
+    and loss); the matrix is the same as in one process, in the same order."""
+    argv = ["check", "--backend", "numpy", "--backend", "array_api_strict", "--dtype", "float64",
+            "--loss", "huber_loss", "--loss", "kl_div", "--no-progress"]
+    got = {}
+    for workers in ("1", "2"):
+        js = tmp_path / f"w{workers}.json"
+        assert cli.main([*argv, "--workers", workers, "--json", str(js)]) == 0
+        got[workers] = [(c["id"], c["ok"], c["max_abs"]) for c in json.loads(js.read_text())["cells"]]
+    assert got["1"] == got["2"] and len(got["1"]) > 10
+
+
+def test_parallel_plan_keeps_each_backend_and_loss_in_one_worker():
+    from multiloss.conformance.backends import BACKENDS
+
+    jobs = list(runner.jobs([b for b in ("numpy", "array_api_strict") if BACKENDS[b].available()[0]]))
+    parts = runner.plan(jobs, 2)
+    assert sorted(i for p in parts for i in p) == list(range(len(jobs)))
+    owner = {}
+    for w, part in enumerate(parts):
+        for i in part:
+            key = (jobs[i].backend, runner._entry_name(jobs[i]))
+            assert owner.setdefault(key, w) == w
 
 
 @pytest.mark.parametrize(

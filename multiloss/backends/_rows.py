@@ -30,6 +30,7 @@ class Check:
     reason: str = ""
     dtypes: tuple[str, ...] | None = None
     tolerance: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    staged: bool = False  # both sides as one compiled program where the backend compiles (jax jit)
 
     def __post_init__(self) -> None:
         if (not self.grad or self.tolerance) and not self.reason:

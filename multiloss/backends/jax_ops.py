@@ -44,6 +44,28 @@ def _is_concrete(x):
     return not isinstance(x, jax.core.Tracer)
 
 
+def _staged(x) -> bool:
+    """Whether ``x`` is being staged into a compiled program (``jit``, ``vmap``, a loop body)
+    rather than computed now. Eager autodiff (``jax.grad`` outside ``jit``) wraps concrete
+    values in tracers that carry them as ``primal``; those count as eager."""
+    while isinstance(x, jax.core.Tracer):
+        primal = getattr(x, "primal", None)
+        if primal is None:
+            return True
+        x = primal
+    return False
+
+
+def _scan(f, init, xs):
+    """``jax.lax.scan`` when staged (one compiled loop under ``jit``); the generic Python loop
+    when eager, where ``lax.scan`` would trace and compile its body anew on every call (a
+    closure is a new function each time): measured 1.5 s per eager CTC value-and-grad call
+    with ``lax.scan`` against tens of ms with the loop."""
+    if any(_staged(v) for v in jax.tree_util.tree_leaves((init, xs))):
+        return jax.lax.scan(f, init, xs)
+    return _ops.scan.generic(jnp, f, init, xs)
+
+
 def _one_hot(labels, num_classes, dtype=None, axis=-1):
     # like the generic one, entries outside [0, num_classes) encode as all zeros
     return jax.nn.one_hot(labels, num_classes, dtype=dtype if dtype is not None else jnp.float32, axis=axis)
@@ -51,8 +73,8 @@ def _one_hot(labels, num_classes, dtype=None, axis=-1):
 
 _ops.register(
     _NS,
-    # one compiled loop under jit (the CTC recursion; see _ops.scan)
-    scan=jax.lax.scan,
+    # one compiled loop under jit (the CTC recursion; see _ops.scan), a plain loop eagerly
+    scan=_scan,
     stop_gradient=jax.lax.stop_gradient,
     log_softmax=lambda x, axis=-1: jax.nn.log_softmax(x, axis=axis),
     softmax=lambda x, axis=-1: jax.nn.softmax(x, axis=axis),

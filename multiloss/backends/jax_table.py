@@ -501,8 +501,9 @@ TABLE: tuple[Entry, ...] = (
         "ctc_loss", "ctc_loss", names=("logits", "logit_paddings", "labels", "label_paddings"),
         params=(("blank_id", 0, True), ("log_epsilon", -1e5, True)),
         options={"blank_id": "blank", "log_epsilon": "log_epsilon"}, pre=(_optax_ctc,), optax="ctc_loss",
-        checks=(Check("ctc_optax", ({}, {"log_epsilon": -1e4}), dtypes=("float64",)),
-                Check("ctc_optax_feasible", dtypes=("float32",))),
+        # staged: optax's eager lax.scan compiles its loop anew on every call (seconds each)
+        checks=(Check("ctc_optax", ({}, {"log_epsilon": -1e4}), dtypes=("float64",), staged=True),
+                Check("ctc_optax_feasible", dtypes=("float32",), staged=True)),
         doc=r"Per-sequence CTC loss :math:`-\log p(y \mid x)` of ``logits`` ``(B, T, K)`` (the softmax "
         "is taken here) against ``labels`` ``(B, N)``; ``logit_paddings`` ``(B, T)`` and "
         "``label_paddings`` ``(B, N)`` are 1.0 at padded positions (labels right-padded). "

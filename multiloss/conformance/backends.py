@@ -38,7 +38,10 @@ class Backend:
     def to_numpy(self, x: Any) -> np.ndarray:
         raise NotImplementedError
 
-    def value_and_grad(self, call: Callable[..., Any], pred: Any, others: list) -> tuple[np.ndarray, np.ndarray | None]:
+    def value_and_grad(self, call: Callable[..., Any], pred: Any, others: list,
+                       staged: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+        """``call(pred, *others)`` and its summed gradient w.r.t. ``pred``; ``staged``: as one
+        compiled program where the backend compiles (jax)."""
         raise NotImplementedError
 
     def convert(self, x: Any, dtype: str) -> Any:
@@ -62,7 +65,7 @@ class NumpyBackend(Backend):
     def to_numpy(self, x):
         return np.asarray(x, dtype=np.float64)
 
-    def value_and_grad(self, call, pred, others):
+    def value_and_grad(self, call, pred, others, staged=False):
         return self.to_numpy(call(pred, *others)), None
 
 
@@ -79,7 +82,7 @@ class ArrayApiStrictBackend(NumpyBackend):
     def to_numpy(self, x):
         return np.asarray(np.from_dlpack(x), dtype=np.float64)
 
-    def value_and_grad(self, call, pred, others):
+    def value_and_grad(self, call, pred, others, staged=False):
         """Evaluated with boolean indexing and data-dependent shapes switched off, as under
         ``jax.jit``/``tf.function``: a loss passing here uses only what tracing allows."""
         import array_api_strict as xps
@@ -103,7 +106,7 @@ class TorchBackend(Backend):
 
         return x.detach().to(torch.float64).cpu().numpy()
 
-    def value_and_grad(self, call, pred, others):
+    def value_and_grad(self, call, pred, others, staged=False):
         import torch
 
         p = pred.detach().clone().requires_grad_(True)
@@ -130,15 +133,23 @@ class JaxBackend(Backend):
     def to_numpy(self, x):
         return np.asarray(x).astype(np.float64)
 
-    def value_and_grad(self, call, pred, others):
+    def value_and_grad(self, call, pred, others, staged=False):
         import jax
         import jax.numpy as jnp
 
-        def total(p):
-            out = call(p, *others)
+        arrays = [i for i, o in enumerate(others) if isinstance(o, jax.Array)]
+
+        def total(p, *arrs):
+            full = list(others)
+            for i, a in zip(arrays, arrs):
+                full[i] = a
+            out = call(p, *full)
             return jnp.sum(out), out
 
-        (_, out), g = jax.value_and_grad(total, has_aux=True)(pred)
+        f = jax.value_and_grad(total, has_aux=True)
+        if staged:  # one compile per job instead of one per op, shape and dtype
+            f = jax.jit(f)
+        (_, out), g = f(pred, *(others[i] for i in arrays))
         return self.to_numpy(out), self.to_numpy(g)
 
 
@@ -157,7 +168,7 @@ class TensorflowBackend(Backend):
 
         return tf.cast(x, tf.float64).numpy()
 
-    def value_and_grad(self, call, pred, others):
+    def value_and_grad(self, call, pred, others, staged=False):
         import tensorflow as tf
 
         p = tf.identity(pred)

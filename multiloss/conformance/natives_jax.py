@@ -88,5 +88,5 @@ def native_cases() -> list[NativeCase]:
                 label = _label(kw) + ("" if check.domain == home else f"@{check.domain}")
                 cases.append(NativeCase("jax", entry.name, ours, native, check.domain, kw, label,
                                         dtypes=check.dtypes or DEFAULT_DTYPES, grad=check.grad,
-                                        tolerance_override=check.tolerance, reason=check.reason))
+                                        tolerance_override=check.tolerance, reason=check.reason, staged=check.staged))
     return cases

@@ -67,7 +67,7 @@ def native_cases() -> list[NativeCase]:
                 label = ",".join(x for x in (check.domain if check.domain != home else "", _label(kw)) if x)
                 cases.append(NativeCase("tensorflow", name, ours, native, check.domain, kw, label, order=order,
                                         use_sample_weight=check.domain.endswith("+sw"), dtypes=check.dtypes or DEFAULT_DTYPES,
-                                        grad=check.grad, tolerance_override=check.tolerance, reason=check.reason))
+                                        grad=check.grad, tolerance_override=check.tolerance, reason=check.reason, staged=check.staged))
 
     for row in TABLE:
         order = "true_first" if row.inputs == ("y_true", "y_pred") else "pred_first"

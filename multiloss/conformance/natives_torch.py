@@ -115,7 +115,7 @@ def native_cases() -> list[NativeCase]:
                 lab = label(kw) + ("" if check.domain == home else f"@{check.domain}")
                 cases.append(NativeCase("torch", entry_name, ours, native, check.domain, kw, lab,
                                         dtypes=check.dtypes or DEFAULT_DTYPES, grad=check.grad,
-                                        tolerance_override=check.tolerance, reason=check.reason))
+                                        tolerance_override=check.tolerance, reason=check.reason, staged=check.staged))
 
     for entry in TABLE:
         if not entry.native:

@@ -217,7 +217,8 @@ def _run_canonical(case: Case, backend: Backend, dtype: str) -> list[Cell]:
     pred = backend.convert(pred_np, dtype)
     target = backend.convert(target_np, dtype)
     args = [_tree(lambda v: backend.convert(v, dtype), a) for a in args_np]
-    value, grad = backend.value_and_grad(lambda p, t, *a: _fields(fn(p, t, *a, **kw)), pred, [target, *args])
+    value, grad = backend.value_and_grad(lambda p, t, *a: _fields(fn(p, t, *a, **kw)), pred, [target, *args],
+                                         staged=case.staged)
 
     rtol, atol = tolerance(dtype, "value", "reference")
     ok, ma, mr = compare(value, want, rtol, atol)
@@ -247,8 +248,8 @@ def _run_native(case: NativeCase, backend: Backend, dtype: str) -> list[Cell]:
             return lambda p, t, *a: f(t, p, *a, **extra)
         return lambda p, t, *a: f(p, t, *a, **extra)
 
-    v_ours, g_ours = backend.value_and_grad(call(ours_fn), pred, [target, *args])
-    v_nat, g_nat = backend.value_and_grad(call(native_fn), pred, [target, *args])
+    v_ours, g_ours = backend.value_and_grad(call(ours_fn), pred, [target, *args], staged=case.staged)
+    v_nat, g_nat = backend.value_and_grad(call(native_fn), pred, [target, *args], staged=case.staged)
     rtol, atol = case.tolerance_override.get(dtype, tolerance(dtype, "value", "native"))
     ok, ma, mr = compare(v_ours, v_nat, rtol, atol)
     cells = [Cell(case.id, backend.name, dtype, "value", "native", ok, ma, mr)]
@@ -262,3 +263,69 @@ def _run_native(case: NativeCase, backend: Backend, dtype: str) -> list[Cell]:
 def summarize(cells: list[Cell]) -> tuple[int, int]:
     passed = sum(c.ok for c in cells)
     return passed, len(cells) - passed
+
+
+# ----------------------------------------------------------------------------- in parallel
+
+# relative cost of one job per backend (measured: jax compiles every op of a new shape and
+# dtype once, eagerly; tf and torch dispatch op by op; numpy is cheapest)
+_COST = {"jax": 4.0, "tensorflow": 1.0, "torch": 0.5, "numpy": 0.4, "array_api_strict": 0.2}
+
+
+def _entry_name(job: Job) -> str:
+    return job.case.loss if isinstance(job.case, Case) else job.case.name
+
+
+def plan(job_list: list[Job], workers: int) -> list[list[int]]:
+    """Job indices per worker: the jobs of one (backend, loss) stay together (a framework
+    compiles and caches per process: splitting a loss would compile it twice), groups placed
+    largest first on the least loaded worker."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, job in enumerate(job_list):
+        groups.setdefault((job.backend, _entry_name(job)), []).append(i)
+    loads = [0.0] * workers
+    out: list[list[int]] = [[] for _ in range(workers)]
+    for key, idx in sorted(groups.items(), key=lambda kv: -_COST.get(kv[0][0], 1.0) * len(kv[1])):
+        w = loads.index(min(loads))
+        out[w] += idx
+        loads[w] += _COST.get(key[0], 1.0) * len(idx)
+    return [sorted(o) for o in out]
+
+
+def _worker(backends: list[str], dtypes, losses, indices: list[int], queue) -> None:
+    import warnings
+
+    warnings.simplefilter("ignore")
+    for b in backends:
+        BACKENDS[b].setup()
+    job_list = list(jobs(backends, dtypes=dtypes, losses=losses))
+    try:
+        for i in indices:
+            queue.put((i, run_job(job_list[i])))
+    finally:
+        queue.put(None)
+
+
+def run_parallel(backends: list[str], dtypes, losses, workers: int, on_job: Callable[[int, list[Cell]], None]) -> None:
+    """Run every job of ``jobs(backends, dtypes, losses)`` in ``workers`` fresh processes
+    (spawned: no framework state is forked), calling ``on_job(index, cells)`` as each ends."""
+    import multiprocessing as mp
+
+    job_list = list(jobs(backends, dtypes=dtypes, losses=losses))
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=_worker, args=(backends, dtypes, losses, part, queue), daemon=True)
+             for part in plan(job_list, workers) if part]
+    for p in procs:
+        p.start()
+    running = len(procs)
+    while running:
+        item = queue.get()
+        if item is None:
+            running -= 1
+            continue
+        on_job(*item)
+    for p in procs:
+        p.join()
+        if p.exitcode:
+            raise RuntimeError(f"multiloss check: a worker process failed (exit code {p.exitcode})")

@@ -60,6 +60,9 @@ class Case:
     # dtypes this case makes sense in (e.g. exclude float16 where values overflow it)
     dtypes: tuple[str, ...] = ("float64", "float32", "float16", "bfloat16")
     grad: bool = True  # gradient w.r.t. pred is checked
+    # evaluated as one compiled program on backends that compile (jax: ``jit``): a loss made of
+    # a loop of small ops, whose eager evaluation compiles every op for every shape and dtype
+    staged: bool = False
 
     @property
     def id(self) -> str:
@@ -92,6 +95,7 @@ class NativeCase:
     # native tolerance override (rtol, atol) per dtype, only with a written reason
     tolerance_override: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     reason: str = ""
+    staged: bool = False  # as Case.staged: both evaluated as compiled programs (jax jit)
 
     @property
     def id(self) -> str:

@@ -30,17 +30,19 @@ def _label(kw: Mapping[str, Any]) -> str:
 
 
 def reference(loss: str, domain: str, options: Iterable[Mapping[str, Any]] = ({},),
-              dtypes: tuple[str, ...] = ALL_DTYPES, grad: bool = True) -> Callable:
+              dtypes: tuple[str, ...] = ALL_DTYPES, grad: bool = True, staged: bool = False) -> Callable:
     """Register the decorated float64 reference for canonical ``multiloss.<loss>``: one
     conformance :class:`~multiloss.conformance.spec.Case` per option set, on input ``domain``
     (:mod:`multiloss.conformance.domains`). Stack the decorator for several domains.
 
     The reference is called as ``ref(pred, target, *extra, **options)`` on float64 NumPy arrays
-    (``extra``: the domain's further positional inputs, e.g. a variance or lengths)."""
+    (``extra``: the domain's further positional inputs, e.g. a variance or lengths).
+    ``staged=True`` evaluates the loss as one compiled program where the backend compiles
+    (jax ``jit``), for losses built of loops, whose eager evaluation compiles op by op."""
 
     def register(fn: Callable) -> Callable:
         for kw in options:
-            CASES.append(Case(loss, domain, fn, dict(kw), _label(kw), tuple(dtypes), grad))
+            CASES.append(Case(loss, domain, fn, dict(kw), _label(kw), tuple(dtypes), grad, staged))
         return fn
 
     return register

@@ -114,7 +114,7 @@ def multilabel_soft_margin(x, y, reduction="mean", weight=None):
     return reduce_np(np.array(rows).reshape(x.shape[:-1]), reduction)
 
 
-@reference("multilabel_margin_loss", "multilabel_index", RED)
+@reference("multilabel_margin_loss", "multilabel_index", RED, staged=True)
 def multilabel_margin(x, y, reduction="mean"):
     """ATen multilabel_margin_loss_forward_inner_sum_cpu, transcribed."""
     n_cls = x.shape[-1] if x.ndim else 1

@@ -57,17 +57,25 @@ def _linear_class_index_3d(rng):
     return _lin(rng.normal(size=(N, D)), _weight(rng, C, 3, D), rng.integers(0, C, size=(N, 3)))
 
 
+_HIGH = ("float64", "float32")
+
+
+# float16/bfloat16 on the main options; the chunking, ignore and K-dim variants in float64/32
+# (the torch native checks hold LinearCrossEntropyLoss in all four dtypes as well)
 @reference("linear_cross_entropy", "linear_class_index",
            [*RED, {"linear_bias": LIN_BIAS}, {"weight": CLASS_W}, {"label_smoothing": 0.1},
-            {"weight": CLASS_W, "label_smoothing": 0.2, "linear_bias": LIN_BIAS, "reduction": "none"},
-            {"chunk_size": 1}, {"chunk_size": 3, "reduction": "sum"}, {"chunk_size": 100}, {"ignore_index": 3},
-            {"ignore_index": 3, "weight": CLASS_W, "label_smoothing": 0.1}])
+            {"weight": CLASS_W, "label_smoothing": 0.2, "linear_bias": LIN_BIAS, "reduction": "none"}], staged=True)
+@reference("linear_cross_entropy", "linear_class_index",
+           [{"chunk_size": 1}, {"chunk_size": 3, "reduction": "sum"}, {"chunk_size": 100}, {"ignore_index": 3},
+            {"ignore_index": 3, "weight": CLASS_W, "label_smoothing": 0.1}], dtypes=_HIGH, staged=True)
 @reference("linear_cross_entropy", "linear_class_index_ignore",
-           [{}, {"weight": CLASS_W, "label_smoothing": 0.1}, {"reduction": "none"}])
+           [{}, {"weight": CLASS_W, "label_smoothing": 0.1}, {"reduction": "none"}], dtypes=_HIGH, staged=True)
 @reference("linear_cross_entropy", "linear_class_prob",
-           [*RED, {"weight": CLASS_W}, {"label_smoothing": 0.1, "linear_bias": LIN_BIAS, "chunk_size": 3}])
+           [*RED, {"weight": CLASS_W}, {"label_smoothing": 0.1, "linear_bias": LIN_BIAS, "chunk_size": 3}],
+           dtypes=_HIGH, staged=True)
 @reference("linear_cross_entropy", "linear_class_index_3d",
-           [{}, {"reduction": "none", "linear_bias": LIN_BIAS_3D}, {"weight": CLASS_W, "label_smoothing": 0.1}])
+           [{}, {"reduction": "none", "linear_bias": LIN_BIAS_3D}, {"weight": CLASS_W, "label_smoothing": 0.1}],
+           dtypes=_HIGH, staged=True)
 def linear_cross_entropy(x, linear_weight, target, linear_bias=None, weight=None, reduction="mean",
                          ignore_index=None, label_smoothing=0.0, chunk_size=None):
     # torch/nn/functional.py linear_cross_entropy: logits = linear(input, W.reshape(C*prod(d), D))
@@ -115,7 +123,7 @@ def _adaptive_softmax(rng):
 ASM_HEAD_BIAS = np.linspace(-0.4, 0.6, ASM_CUTOFFS[0] + len(ASM_CUTOFFS))
 
 
-@reference("adaptive_log_softmax_with_loss", "adaptive_softmax", [{}, {"head_bias": ASM_HEAD_BIAS}])
+@reference("adaptive_log_softmax_with_loss", "adaptive_softmax", [{}, {"head_bias": ASM_HEAD_BIAS}], staged=True)
 def adaptive_log_softmax(x, target, head_weight, tail_weights, cutoffs, head_bias=None):
     """torch ``AdaptiveLogSoftmaxWithLoss.forward`` (torch/nn/modules/adaptive.py), one row at a
     time: ``(output, loss)`` with output the target's log-probability, loss its negative mean."""

@@ -62,7 +62,7 @@ def _ctc_nll(lp, target, n_frames):
     return -_lse(alpha[-2:] if len(target) else alpha[-1:])
 
 
-@reference("ctc_loss", "ctc", [*RED, {"zero_infinity": True}])
+@reference("ctc_loss", "ctc", [*RED, {"zero_infinity": True}], staged=True)
 def ctc(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
     # torch's ctc_loss backward (aten/src/ATen/native/LossCTC.cpp, ctc_loss_backward_cpu_template)
     # returns exp(lp) - posterior on the frames before the input length: the gradient of
