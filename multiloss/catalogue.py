@@ -3,7 +3,7 @@
 Derived, never written by hand: the canonical losses and their families come from
 :mod:`multiloss.losses` (each family module's ``__all__``), the twins from the three adapter
 tables (:mod:`multiloss.backends.torch_table`, ``keras_table``, ``jax_table``, all importable
-without their framework). ``multiloss list``, the README porting table
+without their framework: their rows and their ``HANDWRITTEN`` forms). ``multiloss list``, the README porting table
 (``multiloss list --markdown``) and the coverage tests read this.
 """
 
@@ -56,7 +56,9 @@ def _derive() -> tuple[Entry, ...]:
         fn = getattr(_losses, name)
         torch = tuple(Twin(r.name, bool(r.native)) for r in _torch.TABLE if r.loss is fn)
         keras = tuple(Twin(r.cls or f"{r.fn}()", r.keras_native) for r in _keras.TABLE if name in r.canonicals)
-        jax = tuple(Twin(r.optax or r.name, bool(r.optax)) for r in _jax.TABLE if r.canonical == name)
+        keras += tuple(Twin(h.name, h.native) for h in _keras.HANDWRITTEN if h.canonical == name)
+        jax = tuple(Twin(r.optax or r.name, bool(r.optax)) for r in _jax.TABLE if (r.twin_of or r.canonical) == name)
+        jax += tuple(Twin(h.name, h.native) for h in _jax.HANDWRITTEN if h.canonical == name)
         out.append(Entry(name, _losses.FAMILY[name], torch, keras, jax, _summary(fn)))
     return tuple(out)
 

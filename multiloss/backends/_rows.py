@@ -9,7 +9,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-__all__ = ["Check", "lazy_module"]
+__all__ = ["Check", "HandWritten", "lazy_module", "load"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,26 @@ class Check:
         if (not self.grad or self.tolerance) and not self.reason:
             raise ValueError(f"Check({self.domain!r}): grad=False or a tolerance override needs a reason")
         object.__setattr__(self, "options", tuple(dict(o) for o in self.options))
+
+
+@dataclass(frozen=True)
+class HandWritten:
+    """A public form an adapter serves by hand instead of through its factory: a loss that owns
+    parameters (a keras layer, a jax ``init`` + pure function over a params pytree) or returns
+    several arrays. ``where``: ``"package.module:attribute"``; ``canonical``: the canonical loss
+    it computes (``""`` for its helpers: ``init``, ``log_prob`` ...); ``native``: the framework
+    has that loss under this name. The adapter exports it and the catalogue lists it."""
+
+    name: str
+    where: str
+    canonical: str = ""
+    native: bool = False
+
+
+def load(where: str) -> Any:
+    """The object ``"package.module:attribute"`` names (imports the module)."""
+    module, _, attr = where.partition(":")
+    return getattr(importlib.import_module(module), attr)
 
 
 class _LazyModule:

@@ -29,6 +29,7 @@ Usage::
 from __future__ import annotations
 
 import inspect
+import re
 from typing import Any, Callable
 
 import jax
@@ -52,8 +53,11 @@ def _rename_error(e: Exception, entry: Entry) -> Exception:
     if type(e) not in (TypeError, ValueError) or not msg.startswith(prefix):
         return e
     msg = msg[len(prefix):]
-    for canon, native in (("input", entry.names[0]), ("target", entry.names[1])):  # the first two
-        msg = msg.replace(f"'{canon}'", f"'{native}'")
+    # the canonical array arguments, by position, to the native names (one pass: a canonical
+    # name may be another row's native one, e.g. 'target' -> 'input2' beside 'input2' -> ...)
+    canon = list(inspect.signature(getattr(_losses, entry.canonical)).parameters)[: len(entry.names)]
+    names = dict(zip(canon, entry.names))
+    msg = re.sub(r"'(\w+)'", lambda m: f"'{names.get(m.group(1), m.group(1))}'", msg)
     return type(e)(f"{entry.name} (multiloss.{entry.canonical}): {msg}")
 
 
@@ -194,4 +198,11 @@ def ctc_loss_with_forward_probs(
 
 
 # the public names: the table's functions, CTC's forward probabilities and the penalties
-__all__ = ["TABLE", *_FUNCTIONS, "ctc_loss_with_forward_probs", "l1_penalty", "l2_penalty", "default_exclude"]
+# the hand-written forms (HANDWRITTEN rows of the table), then the public names
+from ._rows import load as _load  # noqa: E402
+from .jax_table import HANDWRITTEN  # noqa: E402
+
+_HANDWRITTEN = {h.name: _load(h.where) for h in HANDWRITTEN}
+globals().update(_HANDWRITTEN)
+
+__all__ = ["TABLE", *_FUNCTIONS, *_HANDWRITTEN, "l1_penalty", "l2_penalty", "default_exclude"]

@@ -15,9 +15,9 @@ import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from ._rows import Check, lazy_module
+from ._rows import Check, HandWritten, lazy_module
 
-__all__ = ["Entry", "TABLE", "Call"]
+__all__ = ["Entry", "TABLE", "Call", "HANDWRITTEN"]
 
 jax = lazy_module("jax", globals(), "jax")
 jnp = lazy_module("jax.numpy", globals(), "jnp")
@@ -323,6 +323,7 @@ class Entry:
     optax: str = ""
     doc: str = ""
     checks: tuple[Check, ...] = ()
+    twin_of: str = ""  # the canonical loss it is listed under, when not ``canonical`` (catalogue)
 
 
 _CLASSES = (_broadcast, _mask_logits, _classes_to_axis_1)
@@ -513,7 +514,11 @@ TABLE: tuple[Entry, ...] = (
     ),
     # ---- embedding family: optax's triplet_margin_loss (its own distance), the rest extras
     Entry(
-        "triplet_margin_loss", "triplet_margin_with_distance_loss", names=("anchors", "positives", "negatives"),
+        # listed under triplet_margin_loss in the catalogue: optax's twin of torch's
+        # TripletMarginLoss, computed through the distance-function form (its eps sits inside
+        # optax's norm)
+        "triplet_margin_loss", "triplet_margin_with_distance_loss", twin_of="triplet_margin_loss",
+        names=("anchors", "positives", "negatives"),
         params=(("axis", -1, False), ("norm_degree", 2, False), ("margin", 1.0, False), ("eps", 1e-6, False)),
         pre=(_optax_triplet,), optax="triplet_margin_loss",
         checks=(Check("triplets", ({}, {"margin": 0.5}, {"norm_degree": 4}, {"norm_degree": 1}, {"eps": 0.1},
@@ -558,4 +563,18 @@ TABLE: tuple[Entry, ...] = (
         "``var`` of the predictions' shape, that shape without its last axis, with one axis of "
         "size 1, or a number (torch's rules).",
     ),
+)
+
+_JP = "multiloss.backends.jax_parametric"
+# forms outside the factory, exported by multiloss.jax: a loss returning several arrays, and
+# the losses that own parameters (an init function + a pure function over the params pytree)
+HANDWRITTEN: tuple[HandWritten, ...] = (
+    HandWritten("ctc_loss_with_forward_probs", "multiloss.backends.jax:ctc_loss_with_forward_probs", "ctc_loss", True),
+    HandWritten("linear_cross_entropy", f"{_JP}:linear_cross_entropy", "linear_cross_entropy"),
+    HandWritten("linear_cross_entropy_init", f"{_JP}:linear_cross_entropy_init"),
+    HandWritten("adaptive_log_softmax_with_loss", f"{_JP}:adaptive_log_softmax_with_loss", "adaptive_log_softmax_with_loss"),
+    HandWritten("adaptive_log_softmax_init", f"{_JP}:adaptive_log_softmax_init"),
+    HandWritten("adaptive_log_softmax_log_prob", f"{_JP}:adaptive_log_softmax_log_prob"),
+    HandWritten("adaptive_log_softmax_predict", f"{_JP}:adaptive_log_softmax_predict"),
+    HandWritten("params_from_state_dict", f"{_JP}:params_from_state_dict"),
 )

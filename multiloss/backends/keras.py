@@ -415,4 +415,11 @@ L2 = _regularizer("L2", ("l2",), "l2_penalty")
 L1L2 = _regularizer("L1L2", ("l1", "l2"), "l1_penalty + l2_penalty")
 
 # the public names: the table's classes and functions, and the regularisers
-__all__ = ["TABLE", *_CLASSES, *_FUNCTIONS, "L1", "L2", "L1L2"]
+# the hand-written forms (layers that own weights: HANDWRITTEN rows of the table)
+from ._rows import load as _load  # noqa: E402
+from .keras_table import HANDWRITTEN  # noqa: E402
+
+_HANDWRITTEN = {h.name: _load(h.where) for h in HANDWRITTEN}
+globals().update(_HANDWRITTEN)
+
+__all__ = ["TABLE", *_CLASSES, *_FUNCTIONS, *_HANDWRITTEN, "L1", "L2", "L1L2"]

@@ -16,9 +16,9 @@ from typing import Any, Callable, Mapping
 
 from .. import _ops
 from .. import losses as L
-from ._rows import Check, lazy_module
+from ._rows import Check, HandWritten, lazy_module
 
-__all__ = ["Row", "TABLE"]
+__all__ = ["Row", "TABLE", "HANDWRITTEN"]
 
 keras = lazy_module("keras", globals(), "keras")
 
@@ -417,4 +417,11 @@ TABLE: tuple[Row, ...] = (
         formula="max(0, margin + d(a, p) - d(a, n)), per triplet, d = distance_function or pairwise distance",
         extra_doc="``distance_function(x1, x2)`` gets the tensors as given (torch's "
         "``TripletMarginWithDistanceLoss``)."),
+)
+
+_KP = "multiloss.backends.keras_parametric"
+# losses that own weights: keras layers (keras has neither loss), exported by multiloss.keras
+HANDWRITTEN: tuple[HandWritten, ...] = (
+    HandWritten("LinearCrossEntropy", f"{_KP}:LinearCrossEntropy", "linear_cross_entropy"),
+    HandWritten("AdaptiveLogSoftmaxWithLoss", f"{_KP}:AdaptiveLogSoftmaxWithLoss", "adaptive_log_softmax_with_loss"),
 )
