@@ -126,7 +126,7 @@ globals().update(_FUNCTIONS)
 
 def default_exclude(path: str) -> bool:
     """The default ``exclude`` of the penalties: a leaf whose key path (``jax.tree_util.keystr``,
-    e.g. ``"['dense1']['bias']"``) contains ``"bias"`` is skipped, as the seed skips parameter
+    e.g. ``"['dense1']['bias']"``) contains ``"bias"`` is skipped, as the loss survey skips parameter
     names containing "bias"."""
     return "bias" in path
 

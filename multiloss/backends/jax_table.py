@@ -441,7 +441,7 @@ TABLE: tuple[Entry, ...] = (
         params=(("alpha", 0.75, False), ("gamma", 2.0, False), ("from_logits", False, False)),
         options={"alpha": "alpha", "gamma": "gamma", "from_logits": "from_logits"},
         pre=(_broadcast,),
-        doc=r"Extra: the seed's binary focal loss, elementwise, on *probabilities* by default "
+        doc=r"Extra: the loss survey's binary focal loss, elementwise, on *probabilities* by default "
         "(``alpha=0.75, gamma=2``; BCE with torch's log clamp at -100), or on logits with "
         "``from_logits=True``. See :func:`multiloss.focal_loss`.",
     ),

@@ -341,7 +341,7 @@ TABLE: tuple[Row, ...] = (
                 Check("logits_binary", ({"from_logits": True}, {"from_logits": True, "gamma": 0.0})),
                 Check("probabilities+sw", ({},))),
         fn_checks=(),
-        extra_doc="The seed's binary focal loss (defaults gamma=2, alpha=0.75); BCE clamps log at -100 as the "
+        extra_doc="The loss survey's binary focal loss (defaults gamma=2, alpha=0.75); BCE clamps log at -100 as the "
         "canonical ``multiloss.focal_loss``. keras's nearest is ``BinaryFocalCrossentropy`` "
         "(alpha only with ``apply_class_balancing``)."),
     Row("SCELoss", "sce_loss", "sce_loss", _sce, "sce_loss",

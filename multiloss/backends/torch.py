@@ -262,7 +262,7 @@ def _named_params(fn: str, module: Any, exclude_bias: bool) -> list:
                 f"got {type(module).__name__}"
             ) from None
         named = [it if isinstance(it, tuple) else (f"[{i}]", it) for i, it in enumerate(items)]
-    # the seed's rule: skip every parameter whose *name* contains "bias"
+    # the loss survey's rule: skip every parameter whose *name* contains "bias"
     params = [p for name, p in named if not (exclude_bias and "bias" in name)]
     if not params:
         raise ValueError(
@@ -274,7 +274,7 @@ def _named_params(fn: str, module: Any, exclude_bias: bool) -> list:
 
 def l1_penalty(module: Any, alpha: float = 1.0, exclude_bias: bool = True) -> torch.Tensor:
     r"""L1 weight penalty :math:`\alpha \sum_p \sum_i |p_i|` over ``module.named_parameters()``,
-    skipping parameters whose name contains ``"bias"`` unless ``exclude_bias=False`` (the seed's
+    skipping parameters whose name contains ``"bias"`` unless ``exclude_bias=False`` (the loss survey's
     rule). ``module`` may also be an iterable of tensors or of ``(name, tensor)`` pairs.
 
     Returns a 0-d tensor to add to the loss; computed by :func:`multiloss.l1_penalty`.

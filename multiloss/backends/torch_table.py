@@ -274,7 +274,7 @@ TABLE: tuple[Entry, ...] = (
     Entry("FocalLoss", "focal_loss", _L.focal_loss,
           (("alpha", 0.75), ("gamma", 2.0), ("from_logits", False), *_RED), nullable=("alpha",),
           summary="Binary focal loss (Lin et al. 2017) on probabilities, or logits with "
-                  "``from_logits=True``; the seed's defaults alpha=0.75, gamma=2.",
+                  "``from_logits=True``; the loss survey's defaults alpha=0.75, gamma=2.",
           shapes="input: probabilities (or logits), any shape; target: the same shape, in [0, 1]."),
     Entry("SCELoss", "sce_loss", _L.sce_loss, (("alpha", 0.1), ("beta", 1.0), *_RED),
           summary="Symmetric cross-entropy (Wang et al. 2019) of logits, class axis 1.",

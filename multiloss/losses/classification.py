@@ -165,7 +165,7 @@ def focal_loss(
 
     ``input`` holds probabilities (default; BCE with torch's -100 log clamp) or logits
     (``from_logits=True``; BCE via ``log_sigmoid``). ``target`` the same shape, in [0, 1].
-    Defaults are the seed's (``alpha=0.75, gamma=2``); with ``gamma=0, alpha=None`` it is BCE.
+    Defaults are the loss survey's worked example's (``alpha=0.75, gamma=2``); with ``gamma=0, alpha=None`` it is BCE.
     optax: ``sigmoid_focal_loss(logits, labels, alpha, gamma)`` (logits, unreduced);
     torchvision: ``ops.sigmoid_focal_loss`` (alpha=0.25); keras: ``BinaryFocalCrossentropy``
     (applies alpha only with ``apply_class_balancing``).

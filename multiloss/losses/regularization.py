@@ -32,7 +32,7 @@ def l1_penalty(params: Iterable[Any], alpha: float = 1.0) -> Any:
     r"""L1 penalty :math:`\alpha \sum_p \sum_i |p_i|` over the arrays in ``params``.
 
     Returns a 0-d array of the parameters' namespace. keras: ``regularizers.L1(l1=alpha)``;
-    torch: none (written by hand, as the seed does); optax: none (``add_decayed_weights`` is L2).
+    torch: none (written by hand, as the loss survey does); optax: none (``add_decayed_weights`` is L2).
     Framework adapters take a module / model / pytree and skip biases.
     """
     return _penalty("l1_penalty", params, alpha, lambda xp, p: xp.abs(p))
