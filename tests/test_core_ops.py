@@ -45,6 +45,9 @@ CASES = {
     "ctc_neg_log_likelihood": [((CTC_LP, CTC_T, CTC_IL, CTC_TL), {}), ((CTC_LP, CTC_T, CTC_IL, CTC_TL), dict(blank=3)),
                                ((CTC_LP, CTC_T, CTC_IL, CTC_TL), dict(log_epsilon=-1e5))],
     "scan": [((_running, SCAN_XS[0], SCAN_XS), {})],
+    "multilabel_margin": [((X, np.array([[3, 0, -1, 1], [2, 2, 1, -1], [-1, 0, 1, 2]])), {})],
+    "multi_margin": [((X, LABELS[:3]), {}), ((X, LABELS[:3], 2, 0.5), {}),
+                     ((X, LABELS[:3], 1, 1.0, np.array([0.5, 1.0, 2.0, 0.25])), {})],
     "linear_softmax_cross_entropy": [
         ((X, LIN_W), {}), ((X, LIN_W, LIN_B, LIN_T), dict(chunk_size=2)),
         ((X, LIN_W, LIN_B, LIN_T, LIN_COEF, LIN_COEF[::-1]), dict(chunk_size=1, reduce=True)),
@@ -78,7 +81,7 @@ CASES = {
 }
 DIFFERENTIABLE = ("linear_softmax_cross_entropy", "log_softmax", "softmax", "logsumexp", "softplus", "log_sigmoid", "sigmoid", "clamped_log",
                   "log_softmax_pick", "squared_difference", "logistic_loss", "binary_log_loss", "huber", "softmax_cross_entropy",
-                  "pairwise_distance", "ctc_neg_log_likelihood")
+                  "pairwise_distance", "ctc_neg_log_likelihood", "multilabel_margin", "multi_margin")
 OVERRIDE_BACKENDS = ("torch", "jax", "tensorflow")
 
 

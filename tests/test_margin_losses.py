@@ -175,8 +175,13 @@ def test_shapes_match_torch(xp, case, reduction):
             out = run(xp, name, pred, rest, {**kw, "reduction": "mean"})
         assert np.isnan(to_numpy(out)) and to_numpy(out).shape == ()
         return
-    want, _ = torch_value_and_grad(name, pred, rest, {**kw, "reduction": reduction}, grad=False)
     out = run(xp, name, pred, rest, {**kw, "reduction": reduction})
+    if pred.size == 0 and reduction == "sum":
+        # an empty sum is 0; torch's multilabel/multi-margin kernels can return an
+        # uninitialised value here (seen: -0.18 for a (0, 4) input)
+        assert float(to_numpy(out)) == 0.0 and to_numpy(out).shape == ()
+        return
+    want, _ = torch_value_and_grad(name, pred, rest, {**kw, "reduction": reduction}, grad=False)
     xp_assert_close(out, want, rtol=1e-12, atol=1e-15, xp=xp)
 
 
