@@ -116,8 +116,11 @@ def _long(t):
     return t if t.dtype == torch.int64 else t.long()  # ATen's margin kernels take int64 targets
 
 
+_ATEN_MARGIN_DTYPES = (torch.float32, torch.float64)  # ATen's CPU margin kernels: no Half/BFloat16
+
+
 def _multilabel_margin(x, t):
-    if torch.compiler.is_compiling():
+    if torch.compiler.is_compiling() or x.dtype not in _ATEN_MARGIN_DTYPES:
         # torch 2.13's traced multilabel_margin_loss is wrong (aot_eager: 4.94 where eager
         # gives 1.18 on the same inputs); the generic body compiles correctly
         return _ops.multilabel_margin.generic(xp_torch, x, t)
@@ -126,6 +129,8 @@ def _multilabel_margin(x, t):
 
 
 def _multi_margin(x, t, p=1, margin=1.0, weight=None):
+    if x.dtype not in _ATEN_MARGIN_DTYPES:
+        return _ops.multi_margin.generic(xp_torch, x, t, p, margin, weight)
     return F.multi_margin_loss(x, _long(t), p=p, margin=margin, weight=weight, reduction="none")
 
 
