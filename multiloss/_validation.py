@@ -190,15 +190,33 @@ def _sample_bad(xp, target, valid):
         return f"a value in [{int(xp.min(target))}, {int(xp.max(target))}]"
 
 
+def concrete_min_max(xp, x: Any) -> tuple[Any, Any] | None:
+    """``(min, max)`` of ``x``'s values when they can be read now (a concrete host array), else
+    ``None``: empty, or traced (under ``jax.jit`` a closed-over concrete array still yields
+    traced reductions). Gradient-free: a value check records nothing for autograd."""
+    if numel(x) == 0 or not _ops.is_concrete(xp, x):
+        return None
+    lo, hi = _ops.min_max(xp, _ops.stop_gradient(xp, x))
+    if not _ops.is_concrete(xp, lo):
+        return None
+    return lo, hi
+
+
+def check_nonnegative(xp, fn: str, name: str, x: Any, what: str = "a variance") -> None:
+    """Values >= 0 (when concrete; torch raises for a negative variance, ``any(var < 0)``);
+    nan passes, as in torch."""
+    bounds = concrete_min_max(xp, x)
+    if bounds is not None and float(bounds[0]) < 0:
+        raise ValueError(f"{fn}: argument '{name}' must be >= 0 ({what}); got a minimum of {float(bounds[0]):.6g}")
+
+
 def check_index_range(xp, fn: str, name: str, x: Any, low: int, high: int, what: str = "class indices") -> None:
     """Integer ``x`` holds values in ``[low, high)`` (when concrete), e.g. the -1-padded class
     indices of ``multilabel_margin_loss`` (``low=-1``). Shapes are the caller's to check."""
-    if numel(x) == 0 or not _ops.is_concrete(xp, x):
+    bounds = concrete_min_max(xp, x)
+    if bounds is None:
         return
-    lo, hi = _ops.min_max(xp, x)
-    if not _ops.is_concrete(xp, lo):  # traced (see check_class_targets)
-        return
-    lo, hi = int(lo), int(hi)
+    lo, hi = int(bounds[0]), int(bounds[1])
     if lo < low or hi >= high:
         raise ValueError(
             f"{fn}: argument '{name}' must hold {what} in [{low}, {high}); got a value out of "
@@ -208,12 +226,10 @@ def check_index_range(xp, fn: str, name: str, x: Any, low: int, high: int, what:
 
 def check_probabilities(xp, fn: str, name: str, x: Any) -> None:
     """Values in [0, 1] (when concrete): torch's ``binary_cross_entropy`` contract."""
-    if numel(x) == 0 or not _ops.is_concrete(xp, x):
+    bounds = concrete_min_max(xp, x)
+    if bounds is None:
         return
-    lo, hi = _ops.min_max(xp, _ops.stop_gradient(xp, x))  # values only: no autograd record
-    if not _ops.is_concrete(xp, lo):  # traced (see check_class_targets)
-        return
-    lo, hi = float(lo), float(hi)
+    lo, hi = float(bounds[0]), float(bounds[1])
     if not (lo >= 0 and hi <= 1):  # also false for nan
         raise ValueError(
             f"{fn}: argument '{name}' must hold probabilities in [0, 1]; got values in "

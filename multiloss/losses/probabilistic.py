@@ -10,7 +10,14 @@ from typing import Any
 from .. import _ops
 from .._namespace import array_namespace
 from .._reduction import reduce
-from .._validation import check_broadcastable, check_floating, check_reduction, dtype_name, numel, shape_of
+from .._validation import (
+    check_broadcastable,
+    check_floating,
+    check_nonnegative,
+    check_reduction,
+    dtype_name,
+    shape_of,
+)
 from ._common import as_float_like, elementwise_inputs, is_number
 
 __all__ = ["kl_div", "poisson_nll_loss", "gaussian_nll_loss"]
@@ -109,17 +116,6 @@ def _gaussian_var_shape(fn: str, input: Any, var: Any, xp) -> Any:
     )
 
 
-def _check_nonnegative(xp, fn: str, name: str, x: Any) -> None:
-    """Values >= 0 (when concrete; torch raises for a negative variance, any(var < 0))."""
-    if numel(x) == 0 or not _ops.is_concrete(xp, x):
-        return
-    lo, _ = _ops.min_max(xp, _ops.stop_gradient(xp, x))  # values only: no autograd record
-    if not _ops.is_concrete(xp, lo):  # traced (see _validation.check_class_targets)
-        return
-    if float(lo) < 0:  # nan passes, as in torch
-        raise ValueError(f"{fn}: argument '{name}' must be >= 0 (a variance); got a minimum of {float(lo):.6g}")
-
-
 def gaussian_nll_loss(
     input: Any,
     target: Any,
@@ -155,7 +151,7 @@ def gaussian_nll_loss(
                 f"dtype {dtype_name(var)} with shape {shape_of(var)}"
             )
         var = as_float_like(xp, var, input)
-        _check_nonnegative(xp, fn, "var", var)
+        check_nonnegative(xp, fn, "var", var)
         var = _gaussian_var_shape(fn, input, var, xp)
     # max(var, eps) in value, identity in gradient: var - stop_gradient(var) is exactly 0
     var = xp.where(var >= eps, var, (var - _ops.stop_gradient(xp, var)) + eps)
