@@ -32,9 +32,9 @@ def torch_f():
 def torch_value_and_grad(name, pred, rest, kw, grad=True):
     """``torch.nn.functional.<name>(pred, *rest, **kw)`` in float64, and the gradient of its
     sum w.r.t. ``pred`` (NumPy in, NumPy out)."""
+    F = torch_f()  # skips when torch is absent (the numpy-only environment)
     import torch
 
-    F = torch_f()
     p = torch.tensor(pred, dtype=torch.float64, requires_grad=grad)
     conv = lambda a: torch.tensor(a) if isinstance(a, np.ndarray) else a  # noqa: E731
     out = getattr(F, name)(p, *[conv(a) for a in rest], **{k: conv(v) for k, v in kw.items()})
