@@ -21,7 +21,6 @@ __all__ = ["Entry", "TABLE", "REDUCTIONS", "LEGACY"]
 
 REDUCTIONS = ("none", "mean", "sum")
 LEGACY = ("size_average", "reduce")  # torch's deprecated reduction arguments
-_REDUCTIONS = REDUCTIONS
 
 # array options of the native checks (the runner converts them to the backend and dtype)
 _N, _C = 8, 5  # the conformance domains' batch and class sizes
@@ -66,7 +65,7 @@ class Entry:
     rename: Mapping[str, str] = field(default_factory=dict)
     buffers: tuple[str, ...] = ()
     nullable: tuple[str, ...] = ()
-    reductions: tuple[str, ...] = _REDUCTIONS
+    reductions: tuple[str, ...] = REDUCTIONS
     native: str = ""
     summary: str = ""
     shapes: str = ""

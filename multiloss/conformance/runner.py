@@ -236,7 +236,7 @@ def _run_native(case: NativeCase, backend: Backend, dtype: str) -> list[Cell]:
     data = domains.make(case.domain)
     pred = backend.convert(data["pred"], dtype)
     target = backend.convert(data["target"], dtype)
-    args = [backend.convert(a, dtype) for a in data.get("args", ())]
+    args = [_tree(lambda v: backend.convert(v, dtype), a) for a in data.get("args", ())]
     kw = _kw_to(backend, dict(case.kwargs), dtype)
     extra = {}
     if case.use_sample_weight and "sample_weight" in data:
