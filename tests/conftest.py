@@ -23,6 +23,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import os
+import re
 import sys
 from typing import Any, Callable
 
@@ -230,3 +231,25 @@ def value_and_grad(name: str, f: Callable[[Any], Any], x: np.ndarray) -> tuple[n
         g = tape.gradient(s, p)
         return to_numpy(out), to_numpy(g)
     raise ValueError(f"value_and_grad: backend {name!r} has no autodiff")
+
+
+def msg(*parts: str) -> str:
+    """A ``match=`` pattern: the literal parts, in order, anything in between."""
+    return ".*".join(re.escape(p) for p in parts)
+
+
+def reduce_ref(elements, reduction: str) -> np.ndarray:
+    """torch's reduction of float64 reference elements."""
+    e = np.asarray(elements, dtype=np.float64)
+    return {"none": e, "sum": e.sum(), "mean": e.mean()}[reduction]
+
+
+def torch_f(name: str, *arrays, **kw) -> np.ndarray:
+    """``torch.nn.functional.<name>`` on torch copies of the NumPy ``arrays`` (dtypes kept;
+    other arguments as given), as NumPy; skips when torch is absent."""
+    require("torch")
+    import torch
+    import torch.nn.functional as F
+
+    conv = lambda a: torch.from_numpy(np.array(a)) if isinstance(a, np.ndarray) else a  # noqa: E731
+    return to_numpy(getattr(F, name)(*[conv(a) for a in arrays], **kw))

@@ -3,18 +3,11 @@ was expected and what came (on every installed namespace)."""
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pytest
 
 import multiloss as ml
-from tests_conftest import to_xp
-
-
-def msg(*parts: str) -> str:
-    """A ``match=`` pattern: the literal parts, in order, anything in between."""
-    return ".*".join(re.escape(p) for p in parts)
+from tests_conftest import msg, to_xp
 
 
 A = np.full((3, 4), 0.5)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import multiloss as ml
-from tests_conftest import to_numpy, to_xp, xp_assert_close
+from tests_conftest import reduce_ref, to_numpy, to_xp, xp_assert_close
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -23,11 +23,6 @@ def call(xp, fn, *args, dtype=None, **kwargs):
     ``dtype`` when given, integers to int64)."""
     conv = lambda a: to_xp(xp, a, dtype) if isinstance(a, np.ndarray) else a  # noqa: E731
     return fn(*[conv(a) for a in args], **{k: conv(v) for k, v in kwargs.items()})
-
-
-def reduce_ref(elements, reduction):
-    e = np.asarray(elements, dtype=np.float64)
-    return {"none": e, "sum": e.sum(), "mean": e.mean()}[reduction]
 
 
 def check(xp, out, expected, dtype=np.float64, rtol=None, atol=0.0):

@@ -10,34 +10,15 @@ two embeddings coincide (torch's norm backward is 0 there, not nan).
 from __future__ import annotations
 
 import math
-import re
 
 import numpy as np
 import pytest
 
 import multiloss as ml
 from multiloss import _ops
-from tests_conftest import require, to_numpy, to_xp, value_and_grad, xp_assert_close
+from tests_conftest import msg, reduce_ref, require, to_numpy, to_xp, torch_f, value_and_grad, xp_assert_close
 
 REDUCTIONS = ("none", "mean", "sum")
-
-
-def msg(*parts: str) -> str:
-    return ".*".join(re.escape(p) for p in parts)
-
-
-def reduce_ref(e, reduction):
-    e = np.asarray(e, dtype=np.float64)
-    return {"none": e, "sum": e.sum(), "mean": e.mean()}[reduction]
-
-
-def torch_f(name, *arrays, **kw):
-    """``torch.nn.functional.<name>`` on float64 copies of NumPy ``arrays`` (integer arrays kept)."""
-    require("torch")
-    import torch
-    import torch.nn.functional as F
-
-    return to_numpy(getattr(F, name)(*[torch.from_numpy(np.array(a)) for a in arrays], **kw))
 
 
 def torch_grad(name, x, *others, **kw):

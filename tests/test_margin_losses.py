@@ -7,19 +7,13 @@ torch's documented examples are checked without torch. Every error message is ch
 
 from __future__ import annotations
 
-import re
 import warnings
 
 import numpy as np
 import pytest
 
 import multiloss as ml
-from tests_conftest import require, to_numpy, to_xp, value_and_grad, xp_assert_close
-
-
-def msg(*parts: str) -> str:
-    """A ``match=`` pattern: the literal parts, in order, anything in between."""
-    return ".*".join(re.escape(p) for p in parts)
+from tests_conftest import msg, require, to_numpy, to_xp, value_and_grad, xp_assert_close
 
 
 def torch_f():

@@ -11,20 +11,15 @@
 
 from __future__ import annotations
 
-import re
 import warnings
 
 import numpy as np
 import pytest
-from tests_conftest import require, to_numpy, to_xp, value_and_grad, xp_assert_close
+from tests_conftest import msg, require, to_numpy, to_xp, value_and_grad, xp_assert_close
 
 import multiloss as ml
 from multiloss.conformance.references import parametric as R
 from multiloss.losses import parametric as P
-
-
-def msg(*parts: str) -> str:
-    return ".*".join(re.escape(p) for p in parts)
 
 
 def conv(xp, a, dtype=None):

@@ -9,33 +9,14 @@ respect to ``var`` (torch: straight through its no-grad clamp) is compared to to
 from __future__ import annotations
 
 import math
-import re
 
 import numpy as np
 import pytest
 
 import multiloss as ml
-from tests_conftest import require, to_numpy, to_xp, value_and_grad, xp_assert_close
+from tests_conftest import msg, reduce_ref, require, to_numpy, to_xp, torch_f, value_and_grad, xp_assert_close
 
 REDUCTIONS = ("none", "mean", "sum")
-
-
-def msg(*parts: str) -> str:
-    return ".*".join(re.escape(p) for p in parts)
-
-
-def reduce_ref(e, reduction):
-    e = np.asarray(e, dtype=np.float64)
-    return {"none": e, "sum": e.sum(), "mean": e.mean()}[reduction]
-
-
-def torch_f(name, *arrays, **kw):
-    require("torch")
-    import torch
-    import torch.nn.functional as F
-
-    conv = lambda a: torch.from_numpy(np.array(a)) if isinstance(a, np.ndarray) else a  # noqa: E731
-    return to_numpy(getattr(F, name)(*[conv(a) for a in arrays], **kw))
 
 
 def call(xp, fn, *args, dtype=None, **kwargs):

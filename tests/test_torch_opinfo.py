@@ -912,24 +912,16 @@ def test_comparison_can_fail():
 def _main() -> None:  # pragma: no cover - a report for humans
     import time
 
-    for fname in FUNCTIONALS:
+    runs = [(f"F.{f}", compare_functional, f) for f in FUNCTIONALS] + [(c, compare_module, c) for c in CLASSES]
+    for label, compare, name in runs:
         t = time.perf_counter()
         try:
-            r = compare_functional(fname)
-            print(f"F.{fname}: {r.counts} {len(r.failures)} mismatches ({time.perf_counter() - t:.2f}s)")
+            r = compare(name)
+            print(f"{label}: {r.counts} {len(r.failures)} mismatches ({time.perf_counter() - t:.2f}s)")
             for line in r.failures[:6]:
                 print("   ", line)
         except BaseException as exc:  # noqa: BLE001
-            print(f"F.{fname}: {type(exc).__name__}: {exc}")
-    for cls_name in CLASSES:
-        t = time.perf_counter()
-        try:
-            r = compare_module(cls_name)
-            print(f"{cls_name}: {r.counts} {len(r.failures)} mismatches ({time.perf_counter() - t:.2f}s)")
-            for line in r.failures[:6]:
-                print("   ", line)
-        except BaseException as exc:  # noqa: BLE001
-            print(f"{cls_name}: {type(exc).__name__}: {exc}")
+            print(f"{label}: {type(exc).__name__}: {exc}")
     for kind, cases in (("functional", [c for f in FUNCTIONALS for c in _functional_error_cases(f)]),
                         ("module", [c for cls in CLASSES for c in _module_error_cases(cls)])):
         n, failures, seen = check_errors(cases)
