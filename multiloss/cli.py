@@ -103,6 +103,10 @@ def _fmt_cell(cs) -> str:
 def cmd_check(args: argparse.Namespace) -> int:
     from .conformance import runner
 
+    if args.no_cache:  # read by each backend's setup, here and in the spawned workers
+        from .conformance.backends import CACHE_ENV
+
+        os.environ[CACHE_ENV] = "off"
     ready, unavailable = _select_backends(args.backend)
     dtypes = args.dtype or None
     if dtypes:
@@ -255,6 +259,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", metavar="PATH", help="write every cell as JSON")
     c.add_argument("--markdown", metavar="PATH", help="write the matrix as Markdown (conformance/MATRIX.md)")
     c.add_argument("--no-progress", action="store_true", help="no progress bar")
+    c.add_argument("--no-cache", action="store_true",
+                   help="compile every jax op afresh instead of reusing ~/.cache/multiloss/xla "
+                        "(or $MULTILOSS_COMPILE_CACHE)")
     b = sub.add_parser(
         "bench", help="time multiloss vs the native built-ins, as ratios",
         description="Forward and forward+backward time of multiloss vs each native built-in, measured "

@@ -12,7 +12,24 @@ from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["Backend", "BACKENDS", "get_backend", "available_backends"]
+__all__ = ["Backend", "BACKENDS", "get_backend", "available_backends", "compile_cache_dir", "CACHE_ENV"]
+
+
+CACHE_ENV = "MULTILOSS_COMPILE_CACHE"
+
+
+def compile_cache_dir() -> str | None:
+    """Where the conformance runner keeps jax's compiled executables between runs:
+    ``$MULTILOSS_COMPILE_CACHE`` if set (``off`` disables), else
+    ``$XDG_CACHE_HOME/multiloss/xla`` (``~/.cache/multiloss/xla``). jax keys every entry by
+    its own version, the XLA flags and the device, so a stale entry is never used."""
+    import os
+
+    env = os.environ.get(CACHE_ENV)
+    if env is not None:
+        return None if env.strip().lower() in ("", "0", "off", "no", "false") else env
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "multiloss", "xla")
 
 
 class Backend:
@@ -124,6 +141,15 @@ class JaxBackend(Backend):
         import jax
 
         jax.config.update("jax_enable_x64", True)
+        cache = compile_cache_dir()
+        if cache is not None:
+            # eager jax compiles every op once per shape and dtype (XLA on CPU: ~10-80 ms
+            # each, most of a cold ``multiloss check``); keep the executables on disk so the
+            # next run of this process kind loads them. Only in the conformance runner's own
+            # processes: the user's jax configuration is never touched by ``import multiloss``.
+            jax.config.update("jax_compilation_cache_dir", cache)
+            jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+            jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
     def asarray(self, x, dtype):
         import jax.numpy as jnp
