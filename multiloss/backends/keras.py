@@ -422,4 +422,8 @@ from .keras_table import HANDWRITTEN  # noqa: E402
 _HANDWRITTEN = {h.name: _load(h.where) for h in HANDWRITTEN}
 globals().update(_HANDWRITTEN)
 
-__all__ = ["TABLE", *_CLASSES, *_FUNCTIONS, *_HANDWRITTEN, "L1", "L2", "L1L2"]
+# keras.losses's lookup utilities over these names (Loss, get, serialize, deserialize)
+from .keras_registry import Loss, deserialize, get, serialize  # noqa: E402
+
+__all__ = ["TABLE", *_CLASSES, *_FUNCTIONS, *_HANDWRITTEN, "L1", "L2", "L1L2",
+           "Loss", "get", "serialize", "deserialize"]
