@@ -93,7 +93,7 @@ def array_namespace(*arrays: Any, fn: str = "multiloss") -> ModuleType:
     Raises ``TypeError`` naming ``fn`` when the arrays come from two different libraries.
     """
     found: ModuleType | None = None
-    first_type: type | None = None
+    first_type: type = type(None)
     for x in arrays:
         if x is None or isinstance(x, _SCALARS):
             continue

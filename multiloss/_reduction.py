@@ -90,7 +90,9 @@ def keras_reduce(
         # keras divides by sum(sample_weight) as given (after the rank fix), not broadcast
         divisor = xp.sum(sample_weight) if hasattr(sample_weight, "shape") else xp.full_like(total, float(sample_weight))
     else:
-        divisor = xp.full_like(total, float(numel(values)))
+        n = numel(values)  # None: a dimension unknown while tracing (tf.function)
+        divisor = (xp.full_like(total, float(n)) if n is not None
+                   else xp.astype(xp.sum(xp.ones_like(values)), total.dtype))
     safe = xp.where(divisor == 0, xp.ones_like(divisor), divisor)
     return xp.where(divisor == 0, xp.zeros_like(total), total / safe)
 

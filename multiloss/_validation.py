@@ -1,6 +1,9 @@
 """Shape, dtype and value checks with messages that name the function, the argument,
 what was expected and what came.
 
+Every check raises a :mod:`multiloss.errors` class (a ``ValueError`` / ``TypeError`` with a
+``kind``) that the adapters re-raise as their framework's class too (torch: RuntimeError ...).
+
 Shape and dtype checks are static (they run at trace time under ``jax.jit`` and
 ``tf.function`` too). Value checks read array contents, so they run only when the
 array is concrete (:func:`multiloss._ops.is_concrete`): eagerly on NumPy, eager
@@ -13,6 +16,7 @@ import warnings
 from typing import Any, Iterable
 
 from . import _ops
+from .errors import DTypeError, IndexRangeError, OptionError, ShapeError
 
 __all__ = [
     "check_reduction",
@@ -56,10 +60,10 @@ def dtype_name(x: Any) -> str:
     return name if isinstance(name, str) else str(d).replace("torch.", "").replace("<dtype: '", "").rstrip("'>")
 
 
-def check_reduction(fn: str, reduction: Any, allowed: Iterable[str]) -> None:
+def check_reduction(fn: str, reduction: Any, allowed: Iterable[str | None]) -> None:
     allowed = tuple(allowed)
     if reduction not in allowed:
-        raise ValueError(
+        raise OptionError(
             f"{fn}: argument 'reduction' must be one of {', '.join(repr(a) for a in allowed)}; "
             f"got {reduction!r}"
         )
@@ -67,7 +71,7 @@ def check_reduction(fn: str, reduction: Any, allowed: Iterable[str]) -> None:
 
 def check_floating(xp, fn: str, name: str, x: Any) -> None:
     if not xp.isdtype(x.dtype, "real floating"):
-        raise TypeError(
+        raise DTypeError(
             f"{fn}: argument '{name}' must be a real floating-point array (float16/bfloat16/"
             f"float32/float64); got dtype {dtype_name(x)} with shape {shape_of(x)}"
         )
@@ -75,14 +79,18 @@ def check_floating(xp, fn: str, name: str, x: Any) -> None:
 
 def check_integer(xp, fn: str, name: str, x: Any, what: str = "class indices") -> None:
     if not xp.isdtype(x.dtype, "integral"):
-        raise TypeError(
+        raise DTypeError(
             f"{fn}: argument '{name}' holds {what} and must be an integer array; got dtype "
             f"{dtype_name(x)} with shape {shape_of(x)} (for probability targets pass an array "
             f"of the input's shape)"
         )
 
 
-def _broadcast_shape(a: tuple, b: tuple) -> tuple | None:
+def _broadcast_shape(a: tuple | None, b: tuple | None) -> tuple | None:
+    """The broadcast of shapes ``a`` and ``b``; ``None`` when they do not broadcast (or one is
+    ``None``, itself a failed broadcast)."""
+    if a is None or b is None:
+        return None
     out = []
     for i in range(1, max(len(a), len(b)) + 1):
         da = a[-i] if i <= len(a) else 1
@@ -103,7 +111,7 @@ def check_broadcastable(fn: str, a_name: str, a: Any, b_name: str, b: Any, warn:
         return sa
     out = _broadcast_shape(sa, sb)
     if out is None:
-        raise ValueError(
+        raise ShapeError(
             f"{fn}: argument '{b_name}' must have the shape of '{a_name}' {sa} (or broadcast "
             f"to it); got {sb}"
         )
@@ -127,7 +135,7 @@ def check_broadcasts_to(fn: str, name: str, x: Any, target_name: str, target: An
     else:
         bad = len(sx) > len(st) or _broadcast_shape(st, sx) != st
     if bad:
-        raise ValueError(
+        raise ShapeError(
             f"{fn}: argument '{name}' must broadcast to the shape of '{target_name}' {st}; "
             f"got shape {sx}"
         )
@@ -135,7 +143,7 @@ def check_broadcasts_to(fn: str, name: str, x: Any, target_name: str, target: An
 
 def check_same_shape(fn: str, a_name: str, a: Any, b_name: str, b: Any) -> None:
     if shape_of(a) != shape_of(b):
-        raise ValueError(
+        raise ShapeError(
             f"{fn}: argument '{b_name}' must have the same shape as '{a_name}' {shape_of(a)}; "
             f"got {shape_of(b)}"
         )
@@ -153,7 +161,7 @@ def check_class_targets(
     in_shape = shape_of(input)
     expected = in_shape[:class_axis] + in_shape[class_axis + 1 :]
     if shape_of(target) != expected:
-        raise ValueError(
+        raise ShapeError(
             f"{fn}: Expected target size {expected} (input {in_shape} without its class "
             f"dimension {class_axis}) for class-index targets; got {shape_of(target)}"
         )
@@ -172,7 +180,7 @@ def check_class_targets(
     if ignore_index is not None:
         valid = valid | (target == ignore_index)
     if not bool(xp.all(valid)):
-        raise ValueError(
+        raise IndexRangeError(
             f"{fn}: argument 'target' must hold class indices in [0, {n_classes})"
             + (f" or ignore_index={ignore_index}" if ignore_index is not None else "")
             + f"; got a value out of range (e.g. {_sample_bad(xp, target, valid)})"
@@ -207,18 +215,18 @@ def check_nonnegative(xp, fn: str, name: str, x: Any, what: str = "a variance") 
     nan passes, as in torch."""
     bounds = concrete_min_max(xp, x)
     if bounds is not None and float(bounds[0]) < 0:
-        raise ValueError(f"{fn}: argument '{name}' must be >= 0 ({what}); got a minimum of {float(bounds[0]):.6g}")
+        raise OptionError(f"{fn}: argument '{name}' must be >= 0 ({what}); got a minimum of {float(bounds[0]):.6g}")
 
 
-def check_index_range(xp, fn: str, name: str, x: Any, low: int, high: int, what: str = "class indices") -> None:
+def check_index_range(xp, fn: str, name: str, x: Any, low: int, high: int | None, what: str = "class indices") -> None:
     """Integer ``x`` holds values in ``[low, high)`` (when concrete), e.g. the -1-padded class
     indices of ``multilabel_margin_loss`` (``low=-1``). Shapes are the caller's to check."""
     bounds = concrete_min_max(xp, x)
     if bounds is None:
         return
     lo, hi = int(bounds[0]), int(bounds[1])
-    if lo < low or hi >= high:
-        raise ValueError(
+    if lo < low or (high is not None and hi >= high):  # high None: unknown while tracing
+        raise IndexRangeError(
             f"{fn}: argument '{name}' must hold {what} in [{low}, {high}); got a value out of "
             f"range ({lo if lo < low else hi})"
         )
@@ -231,7 +239,7 @@ def check_probabilities(xp, fn: str, name: str, x: Any) -> None:
         return
     lo, hi = float(bounds[0]), float(bounds[1])
     if not (lo >= 0 and hi <= 1):  # also false for nan
-        raise ValueError(
+        raise OptionError(
             f"{fn}: argument '{name}' must hold probabilities in [0, 1]; got values in "
             f"[{lo:.6g}, {hi:.6g}] (pass logits to the *_with_logits / from_logits variant)"
         )
@@ -242,7 +250,7 @@ def check_weight(fn: str, name: str, weight: Any, n: int | None, what: str = "cl
         return
     s = shape_of(weight)
     if len(s) != 1 or (n is not None and s[0] != n):
-        raise ValueError(
+        raise ShapeError(
             f"{fn}: argument '{name}' must be a 1-D array with one entry per {what} "
             f"(shape ({n},)); got shape {s}"
         )

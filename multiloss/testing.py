@@ -71,7 +71,11 @@ def assert_backends_agree(
                 failures.append(f"{name} {dt} value: max abs {ma:.3g}, max rel {mr:.3g}")
             if grad and be.has_grad:
                 rest = rounded[1:]
-                want_g = _finite_difference(lambda p, rest=rest: fn(p, *rest, **kwargs), rounded[0].astype(np.float64))
+
+                def of_pred(p: np.ndarray, rest: list = rest) -> Any:
+                    return fn(p, *rest, **kwargs)
+
+                want_g = _finite_difference(of_pred, rounded[0].astype(np.float64))
                 rtol, atol = tolerance(dt, "grad", "reference")
                 atol = max(atol, rtol * float(np.max(np.abs(want_g), initial=0.0)))
                 good, ma, mr = compare(g, want_g, rtol, atol)

@@ -30,13 +30,17 @@ from __future__ import annotations
 import importlib
 import numbers
 import warnings
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, NoReturn
 
 import torch
 from torch import nn
+from torch.nn.modules.loss import _Loss as _TorchLossBase  # torch's base of every loss module
 
 from .. import losses as _L
 from .._namespace import array_namespace as _array_namespace
+from ..errors import TORCH as _TORCH_ERRORS
+from ..errors import native_error as _native_error
+from ..errors import reraise as _reraise
 from .._validation import check_reduction
 from . import torch_ops as _torch_ops  # noqa: F401  (registers the fused torch primitives)
 from .torch_table import LEGACY as _LEGACY
@@ -48,10 +52,21 @@ for _t in (torch.empty(0), nn.Parameter(torch.empty(0))):
     _array_namespace(_t)
 del _t
 
-try:  # torch's base class of every loss module (torch/nn/modules/loss.py)
-    from torch.nn.modules.loss import _Loss as _TorchLossBase
-except ImportError:  # pragma: no cover - very old / future torch without it
-    _TorchLossBase = nn.Module
+
+# what a generated loss re-raises as torch's class (multiloss/errors.py): the canonical
+# functions' ValueError/TypeError, also catchable as RuntimeError / IndexError /
+# NotImplementedError by kind, like ATen's checks (issue 13)
+_CAUGHT = (ValueError, TypeError)
+
+
+def torch_error(exc: BaseException) -> BaseException:
+    """``exc`` (a canonical loss's error) as torch's class for its kind, same message."""
+    return _native_error(exc, _TORCH_ERRORS)
+
+
+def _raise_torch_error(exc: BaseException) -> NoReturn:
+    _reraise(exc, _TORCH_ERRORS)
+
 
 __all__ = [
     "Entry",
@@ -184,7 +199,10 @@ def make_module(entry: Entry) -> type:
     else:
         lines.append("    _Base.__init__(self, None, None, reduction)")
     names = [n for n, _ in entry.params if n not in (*_LEGACY, _KW_ONLY)]
-    lines.append(f"    _check(_NAME, _ENTRY, {{{', '.join(f'{n!r}: {n}' for n in names)}}})")
+    lines.append("    try:")
+    lines.append(f"        _check(_NAME, _ENTRY, {{{', '.join(f'{n!r}: {n}' for n in names)}}})")
+    lines.append("    except _CAUGHT as e:")
+    lines.append("        _torch_error(e)")
     for n in names:
         if n in entry.buffers:
             lines.append(f"    self.register_buffer({n!r}, {n})")
@@ -193,9 +211,14 @@ def make_module(entry: Entry) -> type:
     # the module's forward reads its attributes at call time (they may be reassigned, as in
     # torch) and calls the canonical function; buffers follow .to()/.double()
     lines.append(f"def forward(self, {', '.join(entry.inputs)}):")
-    lines.append(f"    return _loss({_call_src(entry, entry.params, 'self.')})")
+    lines.append("    try:")
+    lines.append(f"        return _loss({_call_src(entry, entry.params, 'self.')})")
+    lines.append("    except _CAUGHT as e:")  # no cost unless raised (zero-cost try, Python 3.11)
+    lines.append("        _torch_error(e)")
     namespace = {
         "_Base": _TorchLossBase,
+        "_CAUGHT": _CAUGHT,
+        "_torch_error": _raise_torch_error,
         "_check": _check_options,
         "_NAME": entry.name,
         "_ENTRY": entry,
@@ -221,8 +244,12 @@ def make_functional(entry: Entry) -> Callable[..., Any]:
     if any(n in _LEGACY for n, _ in entry.fparams):
         lines.append("    if size_average is not None or reduce is not None:")
         lines.append("        reduction = _legacy(size_average, reduce)")
-    lines.append(f"    return _loss({_call_src(entry, entry.fparams, '')})")
-    namespace = {"_legacy": legacy_reduction, "_loss": entry.loss, **defaults}
+    lines.append("    try:")
+    lines.append(f"        return _loss({_call_src(entry, entry.fparams, '')})")
+    lines.append("    except _CAUGHT as e:")
+    lines.append("        _torch_error(e)")
+    namespace = {"_legacy": legacy_reduction, "_loss": entry.loss, "_CAUGHT": _CAUGHT,
+                 "_torch_error": _raise_torch_error, **defaults}
     exec("\n".join(lines), namespace)  # noqa: S102 - generated from the table above
     fn = namespace[entry.functional]
     fn.__doc__ = _doc(entry, "functional")

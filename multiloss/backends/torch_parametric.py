@@ -12,8 +12,9 @@ functions of :mod:`multiloss.losses.parametric` with the module's parameters.
   :func:`multiloss.adaptive_log_softmax_with_loss` and its helpers: no data-dependent
   shapes, so ``torch.compile`` / ``torch.func`` see one static graph.
 
-Errors of the canonical functions are re-raised as exceptions that are *also* ``RuntimeError``
-(torch's class for these checks), keeping their ``ValueError``/``TypeError`` class and message.
+Errors of the canonical functions are re-raised as exceptions that are *also* torch's class for
+their kind (``RuntimeError``, ``IndexError`` ...; :mod:`multiloss.errors`), keeping their
+``ValueError``/``TypeError`` class and message.
 """
 
 from __future__ import annotations
@@ -24,29 +25,14 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.nn.modules.adaptive import _ASMoutput  # torch's (output, loss) namedtuple
 
+from ..errors import TORCH as _TORCH_ERRORS
+from ..errors import reraise as _reraise
 from ..losses import parametric as _P
 from . import torch_ops as _torch_ops  # noqa: F401  (registers the fused torch primitives)
 
-try:  # torch's (output, loss) namedtuple (torch/nn/modules/adaptive.py)
-    from torch.nn.modules.adaptive import _ASMoutput
-except ImportError:  # pragma: no cover - a torch without it
-    _ASMoutput = _P.AdaptiveLogSoftmaxOutput
-
 __all__ = ["AdaptiveLogSoftmaxWithLoss", "LinearCrossEntropyLoss"]
-
-_ERROR_CLASSES: dict[type, type] = {}
-
-
-def _torch_error(exc: Exception) -> Exception:
-    """``exc`` as an instance of a class deriving from both its own class and RuntimeError."""
-    cls = type(exc)
-    if isinstance(exc, RuntimeError):
-        return exc
-    twin = _ERROR_CLASSES.get(cls)
-    if twin is None:
-        twin = _ERROR_CLASSES[cls] = type(cls.__name__, (cls, RuntimeError), {"__module__": cls.__module__})
-    return twin(*exc.args)
 
 
 def _raises_torch_errors(fn):
@@ -55,7 +41,7 @@ def _raises_torch_errors(fn):
         try:
             return fn(*args, **kwargs)
         except (ValueError, TypeError) as exc:
-            raise _torch_error(exc) from None
+            _reraise(exc, _TORCH_ERRORS)
 
     return wrapper
 

@@ -25,7 +25,7 @@ import sys
 import time
 import warnings
 from types import ModuleType
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from . import harness
 from .harness import DispatchRecord, Record, Size
@@ -181,7 +181,9 @@ def run_bench(args: argparse.Namespace) -> int:
         harness.require_matplotlib()  # fail before minutes of timing, not after
     names = args.backend or list(BACKENDS)
     specs = [backend_spec(n) for n in dict.fromkeys(_ALIASES.get(n, n) for n in names)]
-    get = lambda k, d=None: getattr(args, k, d)  # noqa: E731 - tolerate a bare Namespace
+    def get(k: str, d: Any = None) -> Any:  # tolerate a bare Namespace
+        return getattr(args, k, d)
+
     quick, full = bool(get("quick")), bool(get("full"))
     try:
         if get("sizes"):
@@ -196,7 +198,8 @@ def run_bench(args: argparse.Namespace) -> int:
         raise SystemExit(f"multiloss bench: --repeat must be >= 1; got {repeat}")
     budget = get("budget") or (1.0 if quick else 4.0)
 
-    ready, unavailable = [], {}
+    ready: list = []
+    unavailable: dict[str, str] = {}
     for spec in specs:
         try:  # before the framework's first import where it matters (XLA_FLAGS)
             spec.setup(get("threads"))
@@ -241,14 +244,16 @@ def run_bench(args: argparse.Namespace) -> int:
         prog.start()
         task = prog.add_task("", total=total)
 
+    started = False
+
     def tick(desc: str) -> None:
+        nonlocal started
         if prog is not None:
-            if tick.started:
+            if started:
                 prog.advance(task)
             prog.update(task, description=desc)
-        tick.started = True
+        started = True
 
-    tick.started = False
     try:
         for s, ms, ls in plan:
             versions.update(s.versions())

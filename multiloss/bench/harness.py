@@ -359,7 +359,7 @@ TABLE_HEADER = ("backend", "loss", "size", "fwd ours", "fwd native", "fwd ratio"
 
 
 def table_rows(records: Sequence[Record]) -> list[tuple[str, ...]]:
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for r in records:
         if r.error:
             rows.append((f"{r.backend}/{r.mode}", r.loss, r.size, "error: " + r.error[:60], *("",) * 7))

@@ -39,8 +39,11 @@ class Backend:
     has_grad = True
 
     def available(self) -> tuple[bool, str]:
+        from .._quiet import quiet_import  # TensorFlow's C++ startup INFO lines
+
         try:
-            importlib.import_module(self.module)
+            with quiet_import():
+                importlib.import_module(self.module)
         except Exception as exc:  # ImportError, or a framework failing at import
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             return False, f"{type(exc).__name__}: {first}"
@@ -73,7 +76,7 @@ class Backend:
 class NumpyBackend(Backend):
     name = "numpy"
     module = "numpy"
-    dtypes = ("float64", "float32", "float16")
+    dtypes: tuple[str, ...] = ("float64", "float32", "float16")
     has_grad = False
 
     def asarray(self, x, dtype):

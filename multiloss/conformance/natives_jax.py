@@ -12,6 +12,8 @@ Imports jax and optax lazily (inside :func:`native_cases`), so importing this mo
 
 from __future__ import annotations
 
+from typing import Any, Mapping
+
 import numpy as np
 
 from . import domains
@@ -54,7 +56,7 @@ def _label(kw: dict) -> str:
     )
 
 
-def _resolve(kw: dict, named: dict[str, np.ndarray]) -> dict:
+def _resolve(kw: Mapping[str, Any], named: dict[str, np.ndarray]) -> dict:
     return {k: named[v[len("mask:"):]] if isinstance(v, str) and v.startswith("mask:") else v for k, v in kw.items()}
 
 

@@ -80,9 +80,10 @@ def native_cases(backend: str) -> list[NativeCase]:
     return list(m.native_cases())
 
 
-def compare(got: np.ndarray | None, want: np.ndarray, rtol: float, atol: float) -> tuple[bool, float, float]:
-    """allclose-style check; returns (ok, max_abs, max_rel). Any non-finite mismatch fails."""
-    if got is None:
+def compare(got: np.ndarray | None, want: np.ndarray | None, rtol: float, atol: float) -> tuple[bool, float, float]:
+    """allclose-style check; returns (ok, max_abs, max_rel). Any non-finite mismatch fails, and
+    so does a missing array (``None``: no gradient)."""
+    if got is None or want is None:
         return False, float("inf"), float("inf")
     got = np.asarray(got, dtype=np.float64)
     want = np.asarray(want, dtype=np.float64)
@@ -135,7 +136,8 @@ def _fields(out: Any) -> Any:
 
 def _finite_difference(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
     """Central differences of ``sum(f(x))``, step 1e-6 * max(1, |x|)."""
-    g = np.zeros_like(x)
+    x = np.ascontiguousarray(x)
+    g = np.zeros(x.shape)  # C-contiguous, so the writes through g.reshape(-1) land in g
     flat = x.reshape(-1)
     gflat = g.reshape(-1)
     for i in range(flat.size):
@@ -296,8 +298,12 @@ def _worker(backends: list[str], dtypes, losses, indices: list[int], queue) -> N
     import warnings
 
     warnings.simplefilter("ignore")
-    for b in backends:
-        BACKENDS[b].setup()
+    from .._quiet import quiet_import
+
+    with quiet_import():  # the frameworks' C++ startup INFO lines (multiloss/_quiet.py)
+        for b in backends:
+            BACKENDS[b].available()
+            BACKENDS[b].setup()
     job_list = list(jobs(backends, dtypes=dtypes, losses=losses))
     try:
         for i in indices:
