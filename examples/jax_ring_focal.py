@@ -1,4 +1,4 @@
-"""The seed's training example in plain JAX on multiloss.jax: a ring dataset, a 2-4-8-1 MLP
+"""The loss survey's ring example in plain JAX on multiloss.jax: a ring dataset, a 2-4-8-1 MLP
 as a parameter pytree, focal loss on sigmoid outputs plus L1 and L2 weight penalties
 (biases excluded), Adam (lr 0.002) from optax.
 
@@ -60,7 +60,7 @@ def init_params(seed: int = 1, sizes: tuple[int, ...] = SIZES) -> dict:
 
 
 def predict(params: dict, x: jax.Array) -> jax.Array:
-    """The seed's MLP: ReLU hidden layers, a sigmoid output (probabilities), shape ``(N, 1)``."""
+    """The survey's 2-4-8-1 MLP: ReLU hidden layers, a sigmoid output (probabilities), shape ``(N, 1)``."""
     n = len(params)
     for i in range(n):
         layer = params[f"dense{i}"]
@@ -70,8 +70,8 @@ def predict(params: dict, x: jax.Array) -> jax.Array:
 
 
 def loss_fn(params: dict, x: jax.Array, y: jax.Array, l1: float, l2: float) -> jax.Array:
-    """Mean focal loss on the sigmoid outputs (the seed's alpha=0.75, gamma=2, probabilities)
-    plus L1 and L2 penalties on every leaf whose path does not contain "bias"."""
+    """Mean focal loss on the sigmoid outputs (the focal-loss worked example of the survey:
+    alpha=0.75, gamma=2, probabilities) plus L1 and L2 penalties on every leaf whose path does not contain "bias"."""
     focal = mj.focal_loss(predict(params, x), y, alpha=0.75, gamma=2.0).mean()
     return focal + mj.l1_penalty(params, l1) + mj.l2_penalty(params, l2)
 

@@ -1,10 +1,10 @@
-"""The seed's training example, in Keras 3: a ring dataset, the 2-4-8-1 net, focal loss plus
+"""The loss survey's ring example, in Keras 3: a ring dataset, the 2-4-8-1 net, focal loss plus
 L1 and L2 weight penalties, Adam (lr 0.002), ``model.fit``.
 
 Data: 1000 positives on a ring of radius ~5 and 6000 negatives on a ring of radius ~8 (an
 imbalanced problem where the focal loss's down-weighting of easy negatives matters). The
-loss is ``multiloss.keras.FocalLoss`` (the seed's gamma=2, alpha=0.75, on the sigmoid
-probabilities); the penalties are ``multiloss.keras.L1L2`` kernel regularisers, i.e. the
+loss is ``multiloss.keras.FocalLoss`` (the focal-loss worked example of the survey: gamma=2,
+alpha=0.75, on the sigmoid probabilities); the penalties are ``multiloss.keras.L1L2`` kernel regularisers, i.e. the
 canonical ``multiloss.l1_penalty`` / ``l2_penalty`` added by keras to the training loss.
 
     python examples/keras_ring_focal.py --epochs 20
@@ -40,7 +40,7 @@ def build_model(seed: int = 0, l1: float = 1e-4, l2: float = 1e-4):
     import multiloss.keras as mk
 
     keras.utils.set_random_seed(seed)
-    reg = lambda: mk.L1L2(l1=l1, l2=l2)  # noqa: E731 - the seed's L1 + L2 on every kernel
+    reg = lambda: mk.L1L2(l1=l1, l2=l2)  # noqa: E731 - the survey's L1 + L2 on every kernel
     model = keras.Sequential([
         keras.Input((2,)),
         keras.layers.Dense(4, activation="relu", kernel_regularizer=reg()),

@@ -1,4 +1,4 @@
-"""The seed's training example on multiloss.torch: a ring dataset, a 2-4-8-1 MLP, focal loss
+"""The loss survey's ring example on multiloss.torch: a ring dataset, a 2-4-8-1 MLP, focal loss
 on sigmoid outputs plus L1 and L2 weight penalties, Adam (lr 0.002).
 
 Data: 1000 positives on a ring of radius ~5 and 6000 negatives on a ring of radius ~8 (2-D
@@ -38,7 +38,7 @@ def ring_data(n_pos: int = 1000, n_neg: int = 6000, r_pos: float = 5.0, r_neg: f
 
 
 def make_model() -> torch.nn.Module:
-    """The seed's 2-4-8-1 MLP: ReLU hidden layers, a sigmoid output (probabilities)."""
+    """The survey's 2-4-8-1 MLP: ReLU hidden layers, a sigmoid output (probabilities)."""
     return torch.nn.Sequential(
         torch.nn.Linear(2, 4), torch.nn.ReLU(),
         torch.nn.Linear(4, 8), torch.nn.ReLU(),
