@@ -23,7 +23,7 @@ from typing import Any, Callable
 # namespace.__name__ -> {primitive name -> implementation(x, ...) without xp}
 _OVERRIDES: dict[str, dict[str, Callable[..., Any]]] = {}
 
-PRIMITIVES = (
+PRIMITIVES: tuple[str, ...] = (
     "stop_gradient",
     "log_softmax",
     "softmax",
@@ -622,3 +622,50 @@ def multi_margin(xp, x, t, p=1, margin=1.0, weight=None):
     if weight is not None:
         loss = loss * xp.take(weight, t, axis=0)
     return loss
+
+
+# ----------------------------------------------------------------------------- sparsemax
+PRIMITIVES += ("sparsemax",)  # noqa: PLE0604 - appended here so this block stays self-contained
+__all__.append("sparsemax")
+
+
+@_fast("sparsemax")
+def sparsemax(xp, x, axis=-1):
+    r"""Sparsemax (Martins & Astudillo 2016) along ``axis``: the Euclidean projection of ``x``
+    onto the probability simplex, :math:`p = \max(x - \tau, 0)` with :math:`\sum p = 1`.
+
+    With :math:`z_{(1)} \ge \dots \ge z_{(C)}` the sorted values, the support size is
+    :math:`k(z) = \max\{k : 1 + k z_{(k)} > \sum_{j \le k} z_{(j)}\}` and
+    :math:`\tau = (\sum_{j \le k(z)} z_{(j)} - 1) / k(z)`. One sort, one cumulative sum and
+    reductions: no data-dependent shape, traceable under ``jit`` / ``tf.function``. The values
+    are shifted by their (gradient-free) maximum first (sparsemax is shift invariant) and
+    float16/bfloat16 are computed in float32 (a half-precision running sum over the classes
+    loses the support). ``-inf`` entries get probability 0 (a masked class).
+
+    Gradient (autodiff of this body): the sparsemax Jacobian
+    :math:`\partial p / \partial x = \mathrm{diag}(s) - s s^\top / |S|`, :math:`s` the support
+    indicator: the running sum only decides the support (no gradient) and :math:`\tau`'s
+    gradient is :math:`s / |S|` through the sort. jax and torch override it with that Jacobian
+    written out (no sort in the backward pass). optax: ``projections.projection_simplex``
+    (one vector); keras: ``ops.sparsemax`` (keras 3.15's threshold sums the running sums over
+    the support instead of taking the last one: not the projection for more than one class in
+    the support)."""
+    half = _is_half(x)
+    z = xp.astype(x, xp.float32) if half else x
+    ndim = len(z.shape)
+    ax = axis % ndim
+    n = z.shape[ax]
+    m = stop_gradient(xp, xp.max(z, axis=ax, keepdims=True))
+    m = xp.where(xp.isfinite(m), m, xp.zeros_like(m))
+    z = z - m
+    zs = xp.sort(z, axis=ax, descending=True)
+    shape = [1] * ndim
+    shape[ax] = n
+    dev = getattr(z, "device", None)  # a jax tracer has none (XLA places it)
+    k = xp.reshape(xp.arange(1, n + 1, dtype=z.dtype, device=dev), tuple(shape))
+    # the support is a prefix of the sorted values; the running sum only decides it
+    support = 1 + k * zs > stop_gradient(xp, xp.cumulative_sum(zs, axis=ax))
+    size = xp.sum(xp.astype(support, z.dtype), axis=ax, keepdims=True)
+    tau = (xp.sum(xp.where(support, zs, 0.0), axis=ax, keepdims=True) - 1) / size
+    p = xp.where(z > tau, z - tau, 0.0)
+    return xp.astype(p, x.dtype) if half else p

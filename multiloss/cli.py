@@ -1,4 +1,4 @@
-"""``multiloss list | check | bench`` (also ``python -m multiloss``)."""
+"""``multiloss list | check | port | bench`` (also ``python -m multiloss``)."""
 
 from __future__ import annotations
 
@@ -178,7 +178,8 @@ def cmd_check(args: argparse.Namespace) -> int:
                        "cells": [c.__dict__ | {"id": c.id} for c in cells]}, f, indent=1, default=str)
     if args.markdown:
         _write_markdown(args.markdown, header, table, summary, unavailable)
-    return 0 if failed == 0 else 1
+    port_failed = 0 if args.no_port else _port_section(ready, losses, dtypes)
+    return 0 if failed == 0 and port_failed == 0 else 1
 
 
 def _write_markdown(path, header, table, summary, unavailable):
@@ -205,6 +206,50 @@ def _write_markdown(path, header, table, summary, unavailable):
         f.write("\n".join(lines) + "\n")
 
 
+# ----------------------------------------------------------------------------- port
+
+
+def _port_section(ready: list[str], losses, dtypes) -> int:
+    """``multiloss check``'s port section: every native loss of the conformance grids ported to
+    each other installed framework, value and gradient compared (multiloss.port.proof)."""
+    from .port import proof
+
+    frameworks = [f for b, f in (("torch", "torch"), ("tensorflow", "keras"), ("jax", "jax")) if b in ready]
+    if not frameworks:
+        return 0
+    start = time.perf_counter()
+    cases = proof.cases(sources=tuple(frameworks), targets=(*frameworks, "numpy"), names=tuple(losses or ()) or None)
+    dts = tuple(d for d in (dtypes or proof.DTYPES) if d in proof.DTYPES) or proof.DTYPES
+    outcomes = list(proof.run_all(cases, dts))
+    counts = proof.summarize(outcomes)
+    bad = [o for o in outcomes if not o.ok]
+    for o in bad:
+        print(f"  ✘ port {o.case.id} {o.dtype}: {o.status}: {o.detail} ({o.code})")
+    print(f"port: {counts.get('equal', 0)} equal (value and gradient), {counts.get('refused', 0)} refused "
+          f"(PortError), {counts.get('conditional', 0)} conditional, {len(bad)} failed: {len(cases)} ports of "
+          f"{', '.join(frameworks)} natives in {time.perf_counter() - start:.1f}s ({', '.join(dts)})")
+    return len(bad)
+
+
+def cmd_port(args: argparse.Namespace) -> int:
+    from .port import PortError, plan_config
+    from .port._expr import ExpressionError, parse
+
+    try:
+        cfg = parse(args.expression)
+    except ExpressionError as e:
+        raise SystemExit(f"multiloss port: {e}") from None
+    except PortError as e:
+        print(f"# cannot port: {e}", file=sys.stderr)
+        return 1
+    try:
+        print(plan_config(cfg, args.to, targets=args.targets, strict=args.strict))
+    except PortError as e:
+        print(f"# cannot port: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
 # ----------------------------------------------------------------------------- bench
 
 
@@ -221,11 +266,13 @@ def _print_table(header: Sequence[str], rows: Iterable[Sequence[str]], title: st
     rows = [tuple(map(str, r)) for r in rows]
     try:
         from rich.console import Console
-        from rich.table import Table
-    except ImportError:
-        Console = None
-    if Console is not None:
         from rich.markup import escape
+        from rich.table import Table
+    except ImportError:  # rich is optional (the cli extra): plain columns
+        have_rich = False
+    else:
+        have_rich = True
+    if have_rich:
 
         t = Table(title=escape(title) if title else None, show_lines=False)
         for h in header:
@@ -259,6 +306,19 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", metavar="PATH", help="write every cell as JSON")
     c.add_argument("--markdown", metavar="PATH", help="write the matrix as Markdown (conformance/MATRIX.md)")
     c.add_argument("--no-progress", action="store_true", help="no progress bar")
+    c.add_argument("--no-port", action="store_true", help="skip the port section (natives ported across frameworks)")
+    pt = sub.add_parser("port", help="the equivalent of a configured loss in another framework, as code",
+                        description="Print the code of the equivalent loss in another framework, with the semantic "
+                                    "differences as comments, e.g. multiloss port "
+                                    "\"torch.nn.CrossEntropyLoss(label_smoothing=0.1)\" --to keras. The expression is "
+                                    "parsed, never evaluated: one call of a known loss with literal arguments. "
+                                    "Exit 1 (and the reason) where no exact equivalent exists.")
+    pt.add_argument("expression", help="e.g. 'torch.nn.HuberLoss(delta=2.0)', 'keras.losses.Huber()', "
+                                       "'optax.losses.huber_loss(delta=2.0)', '\"mse\"'")
+    pt.add_argument("--to", required=True, choices=("torch", "keras", "jax", "numpy"), help="target framework")
+    pt.add_argument("--targets", choices=("index", "dense"), default=None,
+                    help="class-index or one-hot/probability targets, for class losses that take both")
+    pt.add_argument("--strict", action="store_true", help="only equivalents that hold for every input")
     c.add_argument("--no-cache", action="store_true",
                    help="compile every jax op afresh instead of reusing ~/.cache/multiloss/xla "
                         "(or $MULTILOSS_COMPILE_CACHE)")
@@ -277,10 +337,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    # TensorFlow's C++ INFO/WARNING banners (oneDNN, CPU features) would bury the matrix;
-    # a user's own TF_CPP_MIN_LOG_LEVEL wins
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    handler = {"list": cmd_list, "check": cmd_check, "bench": cmd_bench}[args.command]
+    # TensorFlow's C++ log lines (oneDNN, CPU features, "failed call to cuInit" on a machine
+    # without a GPU) would bury the matrix: this process (and its workers) only, and a user's
+    # own TF_CPP_MIN_LOG_LEVEL wins. The lines TF writes before absl logging is initialised
+    # ignore it: multiloss._quiet drops them around the framework imports.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    handler = {"list": cmd_list, "check": cmd_check, "bench": cmd_bench, "port": cmd_port}[args.command]
     try:
         return handler(args)
     except SystemExit as exc:

@@ -45,6 +45,7 @@ CASES = {
     "ctc_neg_log_likelihood": [((CTC_LP, CTC_T, CTC_IL, CTC_TL), {}), ((CTC_LP, CTC_T, CTC_IL, CTC_TL), dict(blank=3)),
                                ((CTC_LP, CTC_T, CTC_IL, CTC_TL), dict(log_epsilon=-1e5))],
     "scan": [((_running, SCAN_XS[0], SCAN_XS), {})],
+    "sparsemax": [((X,), {}), ((X,), dict(axis=0)), ((X_EXT,), dict(axis=1))],
     "multilabel_margin": [((X, np.array([[3, 0, -1, 1], [2, 2, 1, -1], [-1, 0, 1, 2]])), {})],
     "multi_margin": [((X, LABELS[:3]), {}), ((X, LABELS[:3], 2, 0.5), {}),
                      ((X, LABELS[:3], 1, 1.0, np.array([0.5, 1.0, 2.0, 0.25])), {})],
@@ -81,7 +82,7 @@ CASES = {
 }
 DIFFERENTIABLE = ("linear_softmax_cross_entropy", "log_softmax", "softmax", "logsumexp", "softplus", "log_sigmoid", "sigmoid", "clamped_log",
                   "log_softmax_pick", "squared_difference", "logistic_loss", "binary_log_loss", "huber", "softmax_cross_entropy",
-                  "pairwise_distance", "ctc_neg_log_likelihood", "multilabel_margin", "multi_margin")
+                  "pairwise_distance", "ctc_neg_log_likelihood", "multilabel_margin", "multi_margin", "sparsemax")
 OVERRIDE_BACKENDS = ("torch", "jax", "tensorflow")
 
 

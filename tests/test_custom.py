@@ -19,7 +19,7 @@ def smooth_abs(input, target, beta=0.5):
 
 @multiloss.loss(name="sce_per_sample")
 def sce_written_once(input, target, alpha=0.1, beta=1.0):
-    """The seed's SCE, written once by a user on the canonical pieces (per sample)."""
+    """The survey's SCE, written once by a user on the canonical pieces (per sample)."""
     return multiloss.sce_loss(input, target, alpha=alpha, beta=beta, reduction="none")
 
 

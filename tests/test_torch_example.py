@@ -1,4 +1,4 @@
-"""The seed's training example (examples/torch_ring_focal.py) runs and its loss falls."""
+"""The loss survey's ring example (examples/torch_ring_focal.py) runs and its loss falls."""
 
 from __future__ import annotations
 

@@ -38,8 +38,10 @@ import jax.numpy as jnp
 from .. import _ops
 from .. import losses as _losses
 from .._namespace import array_namespace as _array_namespace
+from ..errors import JAX as _JAX_ERRORS
+from ..errors import MultilossError, native_error
 from . import jax_ops as _jax_ops  # noqa: F401  (registers the fast primitives now)
-from .jax_table import TABLE, Call, Entry, _asarray, optax_ctc_inputs
+from .jax_table import TABLE, Call, Entry, NativeDefault, _asarray, optax_ctc_inputs
 
 
 # ----------------------------------------------------------------------------- the factory
@@ -50,7 +52,7 @@ def _rename_error(e: Exception, entry: Entry) -> Exception:
     native function and argument names; any other exception is returned unchanged."""
     msg = str(e)
     prefix = f"{entry.canonical}: "
-    if type(e) not in (TypeError, ValueError) or not msg.startswith(prefix):
+    if not (type(e) in (TypeError, ValueError) or isinstance(e, MultilossError)) or not msg.startswith(prefix):
         return e
     msg = msg[len(prefix):]
     # the canonical array arguments, by position, to the native names (one pass: a canonical
@@ -58,7 +60,8 @@ def _rename_error(e: Exception, entry: Entry) -> Exception:
     canon = list(inspect.signature(getattr(_losses, entry.canonical)).parameters)[: len(entry.names)]
     names = dict(zip(canon, entry.names))
     msg = re.sub(r"'(\w+)'", lambda m: f"'{names.get(m.group(1), m.group(1))}'", msg)
-    return type(e)(f"{entry.name} (multiloss.{entry.canonical}): {msg}")
+    where = entry.name if entry.name == entry.canonical else f"{entry.name} (multiloss.{entry.canonical})"
+    return type(e)(f"{where}: {msg}")
 
 
 def _signature(entry: Entry) -> inspect.Signature:
@@ -69,6 +72,8 @@ def _signature(entry: Entry) -> inspect.Signature:
         *(P(n, P.POSITIONAL_OR_KEYWORD) for n in entry.names[2:]),
     ]
     for name, default, kw_only in entry.params:
+        if isinstance(default, NativeDefault):  # optax's reduce_fn=jnp.mean, named in the table
+            default = default.resolve()
         params.append(P(name, P.KEYWORD_ONLY if kw_only else P.POSITIONAL_OR_KEYWORD, default=default))
     return inspect.Signature(params)
 
@@ -92,22 +97,23 @@ def _build(entry: Entry) -> Callable[..., Any]:
         t = a[t_name]
         c = Call(entry.name, entry.names, a, _asarray(a[p_name]), None if t is None else _asarray(t), kw,
                  tuple(_asarray(a[n]) for n in more))
-        for step in pre:
-            step(c)
         try:
+            for step in pre:
+                step(c)
             out = canonical(c.x, c.t, *c.args, **c.kw)
         except (TypeError, ValueError) as e:
-            renamed = _rename_error(e, entry)
+            # optax's class for the kind too (shapes that do not broadcast: TypeError, as jax)
+            renamed = native_error(_rename_error(e, entry), _JAX_ERRORS)
             if renamed is e:
                 raise
             raise renamed from None
-        for step in post:
-            out = step(c, out)
+        for post_step in post:
+            out = post_step(c, out)
         return out
 
     loss.__name__ = loss.__qualname__ = entry.name
     loss.__module__ = "multiloss.jax"
-    loss.__signature__ = sig  # type: ignore[attr-defined]
+    setattr(loss, "__signature__", sig)  # read by inspect.signature (PEP 362)
     twin = f"optax: ``optax.losses.{entry.optax}``." if entry.optax else "optax: none (a multiloss extra)."
     loss.__doc__ = (
         f"{entry.doc}\n\nPer-example and unreduced (take ``.mean()`` yourself). Calls "

@@ -87,3 +87,27 @@ _ops.register(
     one_hot=_one_hot,
     is_concrete=_is_concrete,
 )
+
+
+def _sparsemax(x, axis=-1):
+    """``_ops.sparsemax``: the generic forward (one sort), with the sparsemax Jacobian as its
+    JVP, ``s * t - s * sum(s * t) / |S|`` (``optax.projections.projection_simplex``'s rule, over
+    an axis of a batch): the backward pass is elementwise instead of the sort's transpose
+    (a scatter), forward+backward ~= forward under ``jit``."""
+    return _ops.sparsemax.generic(jnp, x, axis)
+
+
+_sparsemax = jax.custom_jvp(_sparsemax, nondiff_argnums=(1,))
+
+
+@_sparsemax.defjvp
+def _sparsemax_jvp(axis, primals, tangents):
+    (x,), (t,) = primals, tangents
+    p = _sparsemax(x, axis)
+    s = (p > 0).astype(p.dtype)
+    st = s * t
+    size = jnp.maximum(jnp.sum(s, axis=axis, keepdims=True), 1)  # a fully masked row: p = 0, no 0/0
+    return p, st - s * (jnp.sum(st, axis=axis, keepdims=True) / size)
+
+
+_ops.register(_NS, sparsemax=lambda x, axis=-1: _sparsemax(x, axis))

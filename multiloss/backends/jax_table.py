@@ -15,6 +15,9 @@ import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
+import numpy as np
+
+from ..errors import ShapeError
 from ._rows import Check, HandWritten, lazy_module
 
 __all__ = ["Entry", "TABLE", "Call", "HANDWRITTEN"]
@@ -71,7 +74,7 @@ def _broadcast(c: Call) -> None:
         try:
             shape = jnp.broadcast_shapes(c.x.shape, c.t.shape)
         except ValueError:
-            raise ValueError(
+            raise ShapeError(  # optax/jax raise TypeError here: the jax adapter adds it
                 f"{c.fn}: argument '{c.names[1]}' of shape {tuple(c.t.shape)} must broadcast "
                 f"against '{c.names[0]}' of shape {tuple(c.x.shape)}"
             ) from None
@@ -140,6 +143,16 @@ def _mask_zero(c: Call) -> None:
         c.t = jnp.where(where, c.t, jnp.zeros((), c.t.dtype))
 
 
+def _mask_generalized_kl(c: Call) -> None:
+    r"""``where`` on the generalized KL divergence: excluded log-predictions become 0 and targets
+    1, where :math:`y \log y - y x + e^x - y` is exactly 0 (zeros, as ``_mask_zero``, would add
+    :math:`e^0 = 1`); the excluded entries get no gradient (optax's ``sum(where=)``)."""
+    where = _where(c)
+    if where is not None:
+        c.x = jnp.where(where, c.x, jnp.zeros((), c.x.dtype))
+        c.t = jnp.where(where, c.t, jnp.ones((), c.t.dtype))
+
+
 def _norm_axes(fn: str, axis: Any, ndim: int) -> tuple[int, ...]:
     if axis is None:
         return tuple(range(ndim))
@@ -187,7 +200,7 @@ def _same_rank_broadcast(c: Call) -> None:
     try:
         jnp.broadcast_shapes(*shapes)
     except ValueError:
-        raise ValueError(f"{c.fn}: arguments {names} must have broadcastable shapes; got shapes "
+        raise ShapeError(f"{c.fn}: arguments {names} must have broadcastable shapes; got shapes "
                          f"{', '.join(map(str, shapes))}") from None
 
 
@@ -195,6 +208,61 @@ def _weight_asarray(c: Call) -> None:
     """An array option (``weight``) given as a list / NumPy array becomes a jax array."""
     if c.kw.get("weight") is not None:
         c.kw["weight"] = _asarray(c.kw["weight"])
+
+
+def _floating_labels(c: Call) -> None:
+    """optax's ``utils.check_subdtype(labels, jnp.floating)`` (``poly_loss_cross_entropy``): a
+    ``TypeError`` for integer labels, named here."""
+    if not jnp.issubdtype(c.t.dtype, jnp.floating):
+        raise TypeError(f"{c.fn}: argument '{c.names[1]}' must be a floating-point array (probabilities or "
+                        f"one-hot labels, as optax checks); got dtype {c.t.dtype} with shape {tuple(c.t.shape)}")
+
+
+def _where_of_logits_shape(c: Call) -> None:
+    """optax's ``poly_loss_cross_entropy`` passes ``where`` to ``jax.nn.softmax`` unexpanded: a
+    mask must broadcast to the logits as it is (one of the batch shape, which
+    ``softmax_cross_entropy`` expands at ``axis``, fails there). Refused the same way, named."""
+    where = c.a.get("where")
+    if where is None:
+        return
+    shape = tuple(_asarray(where).shape)
+    try:
+        ok = jnp.broadcast_shapes(shape, tuple(c.x.shape)) == tuple(c.x.shape)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(f"{c.fn}: argument 'where' must broadcast to the shape of '{c.names[0]}' "
+                         f"{tuple(c.x.shape)} (optax does not expand it at 'axis' here); got {shape}")
+
+
+def _alpha_asarray(c: Call) -> None:
+    """A per-class ``alpha`` given as a list / NumPy array becomes a jax array (a number stays a
+    number: the canonical function checks its value)."""
+    a = c.kw.get("alpha")
+    if a is not None and not isinstance(a, (int, float)):
+        c.kw["alpha"] = _asarray(a)
+
+
+def smooth_labels(labels: Any, alpha: Any, *, axis: Any = -1, where: Any = None) -> Any:
+    r"""optax's ``smooth_labels``: :math:`(1 - \alpha)\,y + \alpha / K`, :math:`K` the size of
+    ``axis`` (an int, a tuple or ``None``), or with ``where`` (a boolean mask) the number of
+    included entries along ``axis`` (``jnp.sum(where, axis, keepdims=True)``, as optax). Floating
+    ``labels`` of any shape (one-hot or probabilities); the result has their shape. Calls the
+    canonical utility ``multiloss.losses.classification.smooth_labels``. A utility, not a loss:
+    ``multiloss list`` does not show it. optax: ``optax.losses.smooth_labels``."""
+    from ..losses.classification import smooth_labels as canonical
+
+    return canonical(_asarray(labels), alpha, axis=axis, where=None if where is None else _asarray(where))
+
+
+def _one_hot_labels(c: Call) -> None:
+    """optax's ``multiclass_hinge_loss`` / ``multiclass_perceptron_loss`` take any labels that
+    ``jax.nn.one_hot`` encodes (optax/losses/_classification.py checks no dtype): float labels
+    holding class numbers become int32 here (a non-integral float, which optax encodes as all
+    zeros, is truncated instead). Then the integer-label shape check, in optax's terms."""
+    if not jnp.issubdtype(c.t.dtype, jnp.integer):
+        c.t = c.t.astype(jnp.int32)
+    _integer_labels(c)
 
 
 def _optax_triplet(c: Call) -> None:
@@ -294,7 +362,173 @@ def _zero_fully_masked(c, out):
     return jnp.where(jnp.any(where, axis=axes), out, jnp.zeros((), out.dtype))
 
 
+def _kw_asarray(*names: str) -> Callable[[Call], None]:
+    """Array options (``where``, ``weights``, reference embeddings) given as lists / NumPy
+    arrays become jax arrays, so the canonical function sees one library's arrays."""
+    def pre(c: Call) -> None:
+        for n in names:
+            if c.kw.get(n) is not None:
+                c.kw[n] = _asarray(c.kw[n])
+
+    return pre
+
+
+def _ranking_reduce(c, out):
+    """optax ``_safe_reduce`` (optax/losses/_ranking.py) of the per-list losses: ``reduce_fn``
+    with ``where=any(where, axis=-1)`` (the lists with a valid item); for ``jnp.mean`` a nan
+    from no valid list becomes 0 unless the losses themselves hold a nan. ``reduce_fn=None``:
+    unreduced, fully masked lists 0 (the canonical loss gives them 0 already)."""
+    reduce_fn, where = c.a["reduce_fn"], c.kw.get("where")
+    rows = None if where is None else jnp.any(where, axis=-1)
+    if reduce_fn is None:
+        return out
+    output = reduce_fn(out, where=rows)
+    if reduce_fn is jnp.mean:
+        output = jnp.where(jnp.isnan(output) & ~jnp.any(jnp.isnan(out)), 0.0, output)
+    return output
+
+
+# ----------------------------------------------------------------------------- segmentation
+# optax/losses/_segmentation.py (0.2.8): dice_loss, binary_dice_loss and
+# multiclass_generalized_dice_loss, class axis last, softmax (sigmoid for one channel) applied
+# unless apply_softmax=False. Pre-transforms turn them into the canonical `tversky` and
+# `multiclass_generalized_dice_loss` on probabilities; a post-transform does dice_loss's class
+# weights, background and reduction over the class axis.
+
+_DICE_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _dice_probabilities(c: Call, apply: bool, apply_name: str) -> None:
+    """optax's activation: sigmoid of a single channel, else softmax over the last axis. With
+    ``apply=False`` optax requires probability distributions along the class axis
+    (``jnp.allclose(sum, 1, rtol=1e-5)``): checked here on concrete arrays only (optax's check
+    fails under ``jit``; this one is skipped there). A single channel is not checked for a sum
+    of 1 (optax would then reject every mask that is not all ones, which makes its
+    ``binary_dice_loss(apply_sigmoid=False)`` unusable): its values must be in [0, 1]."""
+    from .._namespace import array_namespace
+    from .._validation import concrete_min_max
+
+    if not jnp.issubdtype(c.x.dtype, jnp.floating):
+        raise TypeError(f"{c.fn}: argument '{c.names[0]}' must be a floating-point array; got dtype {c.x.dtype}")
+    if c.x.ndim == 0:
+        raise ValueError(f"{c.fn}: argument '{c.names[0]}' must have a class axis (the last); got a 0-d array")
+    single = c.x.shape[-1] == 1
+    if apply:
+        c.x = jax.nn.sigmoid(c.x) if single else jax.nn.softmax(c.x, axis=-1)
+        return
+    xp = array_namespace(c.x)
+    if single:
+        bounds = concrete_min_max(xp, c.x)
+        if bounds is not None and not (float(bounds[0]) >= 0 and float(bounds[1]) <= 1):
+            raise ValueError(f"{c.fn}: argument '{c.names[0]}' must hold probabilities in [0, 1] when "
+                             f"{apply_name}=False; got values in [{float(bounds[0]):.6g}, {float(bounds[1]):.6g}]")
+        return
+    bounds = concrete_min_max(xp, jnp.sum(c.x, axis=-1))
+    if bounds is not None:
+        tol = 1e-5 + 1e-8 if jnp.finfo(c.x.dtype).bits >= 32 else 4 * float(jnp.finfo(c.x.dtype).eps)
+        lo, hi = float(bounds[0]), float(bounds[1])
+        if not (abs(lo - 1) <= tol and abs(hi - 1) <= tol):
+            raise ValueError(f"{c.fn}: argument '{c.names[0]}' must hold probability distributions that sum to 1 "
+                             f"along the class axis (the last) when {apply_name}=False; got sums in "
+                             f"[{lo:.6f}, {hi:.6f}] (pass logits with {apply_name}=True)")
+
+
+def _dice_axes(c: Call, axis: Any) -> tuple[int, ...]:
+    """optax's ``axis`` (default: every axis but the first and the last), which must leave the
+    class axis (the last) alone: optax would then mix the classes and reduce another axis."""
+    from ..losses.segmentation import normalize_axes
+
+    ndim = c.x.ndim
+    if axis is None:
+        return tuple(range(1, ndim - 1))
+    axes = normalize_axes(c.fn, axis, ndim)
+    if ndim - 1 in axes:
+        raise ValueError(f"{c.fn}: argument 'axis' must not include the class axis (the last, {ndim - 1} of "
+                         f"{ndim}-d predictions): the loss is computed per class; got {axis!r}")
+    return axes
+
+
+def _optax_dice(c: Call) -> None:
+    """optax ``dice_loss``: a trailing class axis of size 1 is added to the lower-rank argument,
+    then the shapes must be equal (``utils.check_shapes_equal``); ``class_weights`` rank 1
+    (``utils.check_rank``) of size ``C`` (or 1); ``reduction`` one of mean/sum/none (checked
+    here before computing, optax checks it last)."""
+    if c.x.ndim == c.t.ndim - 1:
+        c.x = c.x[..., None]
+    if c.t.ndim == c.x.ndim - 1:
+        c.t = c.t[..., None]
+    if c.x.shape != c.t.shape:
+        raise ShapeError(f"{c.fn}: argument '{c.names[1]}' must have the shape of '{c.names[0]}' {tuple(c.x.shape)} "
+                         f"(optax adds a trailing class axis of size 1 to the lower-rank one, then checks that "
+                         f"the shapes are equal); got {tuple(c.t.shape)}")
+    reduction = c.a.get("reduction", "mean")
+    if reduction not in _DICE_REDUCTIONS:
+        raise ValueError(f"{c.fn}: argument 'reduction' must be one of 'mean', 'sum', 'none' (over the class "
+                         f"axis); got {reduction!r}")
+    weights = c.a.get("class_weights")
+    if weights is not None:
+        weights = _asarray(weights)
+        n_classes = c.x.shape[-1] if c.x.ndim else 1
+        if weights.ndim != 1 or weights.shape[0] not in (1, n_classes):
+            raise ValueError(f"{c.fn}: argument 'class_weights' must be a 1-D array of one weight per class, "
+                             f"shape ({n_classes},); got shape {tuple(weights.shape)}")
+        c.info["class_weights"] = weights
+    apply_name = "apply_sigmoid" if "apply_sigmoid" in c.a else "apply_softmax"
+    _dice_probabilities(c, c.a[apply_name], apply_name)
+    c.kw["axis"] = _dice_axes(c, c.a.get("axis"))
+
+
+def _optax_binary_dice(c: Call) -> None:
+    """optax ``binary_dice_loss``: arguments of one rank whose last axis is not 1 get a
+    trailing class axis of size 1, then ``dice_loss`` (mean over that one class)."""
+    if c.x.ndim == c.t.ndim and c.x.ndim and c.x.shape[-1] != 1:
+        c.x, c.t = c.x[..., None], c.t[..., None]
+    _optax_dice(c)
+
+
+def _optax_generalized_dice(c: Call) -> None:
+    """optax ``multiclass_generalized_dice_loss``: equal shapes (no rank adjustment), the
+    activation, then the class axis (last) moved to the canonical axis 1."""
+    if c.x.shape != c.t.shape:
+        raise ShapeError(f"{c.fn}: argument '{c.names[1]}' must have the shape of '{c.names[0]}' "
+                         f"{tuple(c.x.shape)} (optax checks that the shapes are equal); got {tuple(c.t.shape)}")
+    _dice_probabilities(c, c.a["apply_softmax"], "apply_softmax")
+    if c.x.ndim > 2:
+        c.x, c.t = jnp.moveaxis(c.x, -1, 1), jnp.moveaxis(c.t, -1, 1)
+
+
+def _dice_classes(c: Call, out: Any) -> Any:
+    """dice_loss's per-class losses ``(..., C)``: times ``class_weights``, class 0 dropped with
+    ``ignore_background`` (when ``C > 1``), then ``reduction`` over the class axis."""
+    weights = c.info.get("class_weights")
+    if weights is not None:
+        out = out * weights
+    if c.a.get("ignore_background") and out.shape[-1] > 1:
+        out = out[..., 1:]
+    reduction = c.a.get("reduction", "mean")
+    if reduction == "mean":
+        return jnp.mean(out, axis=-1)
+    return jnp.sum(out, axis=-1) if reduction == "sum" else out
+
+
 # ----------------------------------------------------------------------------- the table
+
+
+@dataclass(frozen=True)
+class NativeDefault:
+    """A default of a native signature that lives in the framework (optax's
+    ``reduce_fn=jnp.mean``): named here as ``"module:attribute"`` so the table imports without
+    jax, resolved when :mod:`multiloss.backends.jax` builds the function."""
+
+    where: str
+
+    def resolve(self) -> Any:
+        from ._rows import load
+
+        return load(self.where)
+
+    def __repr__(self) -> str:
+        return self.where.replace(":", ".")
 
 
 @dataclass(frozen=True)
@@ -327,6 +561,7 @@ class Entry:
 
 
 _CLASSES = (_broadcast, _mask_logits, _classes_to_axis_1)
+_ITEM_WEIGHTS = np.linspace(0.2, 1.8, 40).reshape(8, 5)  # ranking_softmax_loss(weights=) on (8, 5) lists
 _AXIS_WHERE = (("axis", -1, False), ("where", None, False))
 
 TABLE: tuple[Entry, ...] = (
@@ -351,6 +586,12 @@ TABLE: tuple[Entry, ...] = (
         checks=(Check("regression", ({}, {"delta": 0.5}, {"delta": 2.0})),),
         doc=r"Elementwise Huber: :math:`\tfrac12 d^2` if :math:`|d| < \delta` else "
         r":math:`\delta(|d| - \tfrac12\delta)`, :math:`d = x - y`; ``targets=None`` means zeros.",
+    ),
+    Entry(
+        "log_cosh", "log_cosh", target_default=None, pre=(_zeros_if_no_target, _broadcast), optax="log_cosh",
+        checks=(Check("regression"), Check("regression", dtypes=("float16", "bfloat16"))),
+        doc=r"Elementwise :math:`\log\cosh(x - y)` (about :math:`d^2/2` for small errors, "
+        r":math:`|d| - \log 2` for large ones); ``targets=None`` means zeros, targets broadcast.",
     ),
     Entry(
         "sigmoid_binary_cross_entropy", "binary_cross_entropy_with_logits",
@@ -399,6 +640,28 @@ TABLE: tuple[Entry, ...] = (
         doc=r":math:`\sum e^{y}(y - x)` along ``axis``, both arguments log-probabilities.",
     ),
     Entry(
+        "generalized_kl_divergence", "generalized_kl_divergence", names=("log_predictions", "targets"),
+        params=_AXIS_WHERE, pre=(_broadcast, _mask_generalized_kl), post=(_sum_axis,),
+        optax="generalized_kl_divergence",
+        # float16 on the normalized log_probs domain: there the divergence is not a tiny
+        # difference of large terms in every element (see the canonical reference's grids)
+        checks=(Check("log_measures", ({}, {"axis": 0}, {"where": "mask:elem"}, {"axis": None})),
+                Check("log_probs", ({}, {"where": "mask:elem"})),
+                Check("log_probs", ({},), dtypes=("float16",))),
+        doc=r":math:`\sum y(\log y - x) + e^{x} - y` along ``axis`` (``0 log 0 = 0``): the KL "
+        r"divergence of unnormalized measures (the Bregman divergence of :math:`p \log p - p`), ``x`` "
+        "holding the log of the predicted measure and ``y`` the non-negative target.",
+    ),
+    Entry(
+        # optax deprecates it (warn_deprecated_function) in favour of generalized_kl_divergence,
+        # which it calls with the same arguments (optax/losses/_classification.py)
+        "convex_kl_divergence", "generalized_kl_divergence", names=("log_predictions", "targets"),
+        params=_AXIS_WHERE, pre=(_broadcast, _mask_generalized_kl), post=(_sum_axis,),
+        optax="convex_kl_divergence",
+        checks=(Check("log_measures", ({}, {"where": "mask:elem"})),),
+        doc=r"optax's deprecated name of ``generalized_kl_divergence`` (same arguments and numbers).",
+    ),
+    Entry(
         "cosine_similarity", "cosine_similarity",
         params=(("epsilon", 0.0, True), ("axis", -1, True), ("where", None, True)),
         options={"epsilon": "epsilon", "axis": "axis"},
@@ -431,10 +694,37 @@ TABLE: tuple[Entry, ...] = (
         options={"alpha": "alpha", "gamma": "gamma"}, fixed={"from_logits": True},
         pre=(_broadcast,), optax="sigmoid_focal_loss",
         checks=(Check("logits_binary", ({}, {"alpha": 0.25}, {"gamma": 0.0}, {"alpha": 0.25, "gamma": 1.5},
-                                        {"alpha": 0.9, "gamma": 3.0})),
-                Check("logits_binary_soft", ({"alpha": 0.25},))),
+                                        {"alpha": 0.9, "gamma": 3.0}, {"gamma": 0.5})),
+                Check("logits_binary_soft", ({"alpha": 0.25}, {"gamma": 0.5})),
+                # float32 sigmoids of these logits round to 0 or 1; (1 - p_t)**gamma in log space
+                Check("logits_binary_saturated", ({}, {"gamma": 0.5}, {"gamma": 0.5, "alpha": 0.25})),
+                Check("logits_binary", ({}, {"gamma": 0.5, "alpha": 0.25}), dtypes=("float16", "bfloat16"))),
         doc=r"Elementwise focal loss on logits: :math:`\alpha_t (1 - p_t)^\gamma\,"
-        r"\mathrm{BCE}`, :math:`p = \sigma(x)`; optax's defaults ``alpha=None, gamma=2``.",
+        r"\mathrm{BCE}`, :math:`p = \sigma(x)`; optax's defaults ``alpha=None, gamma=2``. "
+        r":math:`(1 - p_t)^\gamma` is computed in log space as optax's: finite gradients for "
+        r"``gamma < 1`` at any logit.",
+    ),
+    Entry(
+        "safe_softmax_cross_entropy", "safe_softmax_cross_entropy", names=("logits", "labels"),
+        pre=(_broadcast, _float_target, _classes_to_axis_1), optax="safe_softmax_cross_entropy",
+        checks=(Check("class_prob"), Check("class_onehot"),
+                Check("class_prob", dtypes=("float16", "bfloat16"))),
+        doc=r":math:`-\sum_c y_c \log\mathrm{softmax}(x)_c` over the last axis with "
+        r":math:`0 \log 0 = 0`: a logit of :math:`-\infty` whose label is 0 adds nothing and gets a "
+        "zero gradient (``softmax_cross_entropy`` gives nan there); labels broadcastable to the logits.",
+    ),
+    Entry(
+        "poly_loss_cross_entropy", "poly_loss_cross_entropy", names=("logits", "labels"),
+        params=(("epsilon", 2.0, True), ("axis", -1, True), ("where", None, True)), options={"epsilon": "epsilon"},
+        pre=(_floating_labels, _where_of_logits_shape, *_CLASSES), post=(_zero_fully_masked,),
+        optax="poly_loss_cross_entropy",
+        checks=(Check("class_prob", ({}, {"epsilon": -1.0}, {"epsilon": 0.0}, {"axis": 0}, {"where": "mask:elem"})),
+                Check("class_onehot", ({}, {"epsilon": 0.5})),
+                Check("class_prob", ({},), dtypes=("float16", "bfloat16"))),
+        doc=r"PolyLoss (Poly-1): :math:`-\sum_c y_c \log p_c + \epsilon \sum_c y_c (1 - p_c)`, "
+        r":math:`p = \mathrm{softmax}(x)` along ``axis`` (default -1); labels floating (probabilities "
+        "or one-hot), broadcastable to the logits; ``where`` a mask broadcastable to the logits (optax "
+        "does not expand a batch-shaped one here, unlike ``softmax_cross_entropy``).",
     ),
     Entry(
         "focal_loss", "focal_loss",
@@ -454,10 +744,37 @@ TABLE: tuple[Entry, ...] = (
         "without ``axis``) or probabilities (the logits' shape). See :func:`multiloss.sce_loss`.",
     ),
     Entry(
+        "categorical_focal_crossentropy", "categorical_focal_crossentropy", names=("predictions", "labels"),
+        params=(("alpha", 0.25, False), ("gamma", 2.0, False), ("from_logits", False, False),
+                ("label_smoothing", 0.0, False), ("axis", -1, False)),
+        options={"alpha": "alpha", "gamma": "gamma", "from_logits": "from_logits", "label_smoothing": "label_smoothing"},
+        pre=(_alpha_asarray, _classes_to_axis_1),
+        doc=r"Extra (keras's ``categorical_focal_crossentropy``): per example "
+        r":math:`-\sum_c \alpha_c (1 - p_c)^\gamma y_c \log p_c` along ``axis`` (default -1), "
+        "``predictions`` probabilities (default) or logits (``from_logits=True``); labels integers (the "
+        "predictions' shape without ``axis``) or probabilities / one-hot (their shape); ``alpha`` a "
+        "number or one factor per class. See :func:`multiloss.categorical_focal_crossentropy`.",
+    ),
+    Entry(
+        "categorical_generalized_cross_entropy", "categorical_generalized_cross_entropy",
+        names=("predictions", "labels"), params=(("q", 0.5, False), ("from_logits", False, False), ("axis", -1, False)),
+        options={"q": "q", "from_logits": "from_logits"}, pre=(_classes_to_axis_1,),
+        doc=r"Extra (keras's ``categorical_generalized_cross_entropy``): per example "
+        r":math:`(1 - p_y^q) / q`, ``q`` in (0, 1], ``predictions`` probabilities (default) or logits "
+        "(``from_logits=True``) along ``axis`` (default -1), integer ``labels`` (their shape without "
+        "``axis``). See :func:`multiloss.categorical_generalized_cross_entropy`.",
+    ),
+    Entry(
         "mean_absolute_percentage_error", "mean_absolute_percentage_error",
         params=(("epsilon", 1e-7, False),), options={"epsilon": "epsilon"}, pre=(_broadcast,),
         doc=r"Extra: elementwise :math:`100\,|y - x| / \max(|y|, \epsilon)` (keras' MAPE "
         "before its mean over the last axis).",
+    ),
+    Entry(
+        "mean_squared_logarithmic_error", "mean_squared_logarithmic_error",
+        params=(("epsilon", 1e-7, False),), options={"epsilon": "epsilon"}, pre=(_broadcast,),
+        doc=r"Extra: elementwise :math:`(\log(1 + \max(x, \epsilon)) - \log(1 + \max(y, \epsilon)))^2` "
+        "(keras' MSLE before its mean over the last axis; negatives count as ``epsilon``).",
     ),
     # ---- margin family: optax has none of these (extras: torch's names, per-example)
     Entry(
@@ -496,6 +813,72 @@ TABLE: tuple[Entry, ...] = (
         doc=r"Extra: per example, :math:`w_y \sum_{i \ne y} \max(0, \mathrm{margin} - x_y + x_i)^p / C`, "
         "integer ``labels`` ``(N,)``, ``p`` in {1, 2} (optax's ``multiclass_hinge_loss`` is the max "
         "over classes instead).",
+    ),
+    # ---- margin family, optax's own (optax/losses/_classification.py) and keras's as extras
+    Entry(
+        "multiclass_hinge_loss", "multiclass_hinge_loss", names=("scores", "labels"),
+        pre=(_one_hot_labels, _classes_to_axis_1), optax="multiclass_hinge_loss",
+        checks=(Check("multi_margin_index"), Check("multi_margin_index", dtypes=("float16", "bfloat16"))),
+        doc=r"Per example :math:`\max_c (x_c + 1 - [c = y]) - x_y`, i.e. "
+        r":math:`\max(0, 1 + \max_{c \ne y} x_c - x_y)` (Crammer-Singer), class axis -1; ``labels``: "
+        "class indices of the scores' shape without the last axis (out of range: ``ValueError`` "
+        "eagerly; under ``jit`` unchecked).",
+    ),
+    Entry(
+        "perceptron_loss", "perceptron_loss", names=("predictor_outputs", "targets"), pre=(_same_shape,),
+        optax="perceptron_loss",
+        checks=(Check("signed_margin"), Check("signed_margin", dtypes=("float16", "bfloat16"))),
+        doc=r"Elementwise :math:`\max(0, -x y)`, targets in {-1, 1} used as given, shapes equal (optax "
+        "checks them); the gradient at :math:`x y = 0` is :math:`-y/2`, as optax's ``jnp.maximum``.",
+    ),
+    Entry(
+        "multiclass_perceptron_loss", "multiclass_perceptron_loss", names=("scores", "labels"),
+        pre=(_one_hot_labels, _classes_to_axis_1), optax="multiclass_perceptron_loss",
+        checks=(Check("multi_margin_index"), Check("multi_margin_index", dtypes=("float16", "bfloat16"))),
+        doc=r"Per example :math:`\max_c x_c - x_y`, class axis -1; ties for the maximum share its "
+        "gradient equally (as optax's ``jnp.max``); ``labels`` as ``multiclass_hinge_loss``.",
+    ),
+    Entry(
+        "squared_hinge_loss", "squared_hinge", names=("predictor_outputs", "targets"), pre=(_broadcast,),
+        fixed={"labels": "signed"},
+        doc=r"Extra: elementwise :math:`\max(0, 1 - x y)^2`, targets in {-1, 1} used as given (the "
+        "square of optax's ``hinge_loss``; keras's ``squared_hinge`` also maps {0, 1} labels and "
+        "averages the last axis: ``multiloss.squared_hinge``).",
+    ),
+    Entry(
+        "categorical_hinge_loss", "categorical_hinge", names=("scores", "labels"),
+        pre=(_broadcast, _float_target, _classes_to_axis_1),
+        doc=r"Extra: per example keras's categorical hinge "
+        r":math:`\max(\max_c (1 - y_c) x_c - \sum_c y_c x_c + 1, 0)` along the last axis, ``labels`` "
+        "one-hot (or soft) of the scores' shape.",
+    ),
+    # ---- structured family: optax's sparsemax losses (optax/losses/_classification.py);
+    # make_fenchel_young_loss returns a loss: HANDWRITTEN below (multiloss/backends/jax_structured.py)
+    Entry(
+        "sparsemax_loss", "sparsemax_loss", names=("logits", "labels"), optax="sparsemax_loss",
+        checks=(Check("sparsemax_binary", staged=True),
+                Check("sparsemax_binary", dtypes=("float16", "bfloat16"), staged=True)),
+        doc=r"Elementwise binary sparsemax loss: ``sparse_plus(-x)`` where the label is 1, "
+        r"``sparse_plus(x)`` where it is 0 (:math:`(x + 1)^2 / 4` on :math:`(-1, 1)`). ``labels`` in "
+        "{0, 1}, of the logits' shape or broadcasting to it without enlarging it (optax broadcasts "
+        "either way: ``(N, 1)`` labels against ``(N,)`` logits are an error here, an ``(N, N)`` loss "
+        "there); other label values raise ``ValueError`` eagerly (optax reads any nonzero as 1).",
+    ),
+    Entry(
+        "multiclass_sparsemax_loss", "multiclass_sparsemax_loss", names=("scores", "labels"),
+        optax="multiclass_sparsemax_loss",
+        # float64 only: optax's projection_simplex JVP (optax/projections/_projections.py) divides
+        # by an integer count, so under jax_enable_x64 (the runner's, which differentiates every
+        # native cell) its tangent is float64 for float32/float16/bfloat16 scores and jax raises
+        # (without x64, float16/bfloat16 still do). tests/test_structured_losses.py holds the
+        # float32/float16/bfloat16 values and the float32 gradient (x64 off) against optax.
+        checks=(Check("sparsemax_index", dtypes=("float64",), staged=True),),
+        doc=r"Per example :math:`\sum_i p_i (z_i - z_y) + \tfrac12 (1 - \lVert p \rVert^2)`, "
+        r":math:`p = \mathrm{sparsemax}(z)` over the last axis; gradient :math:`p - e_y`. ``scores`` "
+        "``(..., C)``; ``labels`` integer class indices of the scores' shape without the last axis "
+        "(optax: ``(N, C)`` and ``(N,)`` only; a ``(N, 1)`` label array is an error here). Out-of-range "
+        "labels raise ``ValueError`` eagerly (optax clamps or wraps them). The value keeps the scores' "
+        "dtype (optax's is float64 under ``jax_enable_x64``).",
     ),
     # ---- sequence family: optax's CTC (optax/losses/_classification.py)
     Entry(
@@ -545,6 +928,47 @@ TABLE: tuple[Entry, ...] = (
         r":math:`\max(0, \cos(x_1, x_2) - \mathrm{margin})` where it is -1 (0 otherwise); "
         "``input1``, ``input2`` ``(N, D)``, ``target`` ``(N,)`` (torch's names and rules).",
     ),
+    # ---- batch losses: optax's ntxent (a scalar: the mean over the positive pairs), keras's
+    # circle (an extra here, per anchor)
+    Entry(
+        "ntxent", "ntxent", names=("embeddings", "labels"), params=(("temperature", 0.07, False),),
+        options={"temperature": "temperature"}, fixed={"reduction": "mean"}, optax="ntxent",
+        checks=(Check("contrastive_batch", ({}, {"temperature": 0.5})),
+                Check("contrastive_batch", ({"temperature": 0.5},), dtypes=("float16", "bfloat16"))),
+        doc=r"NT-Xent (SimCLR): the mean over the positive pairs :math:`(i, j)` (equal labels, "
+        r":math:`i \ne j`) of :math:`-\log \frac{e^{s_{ij}}}{e^{s_{ij}} + \sum_{k: y_k \ne y_i} e^{s_{ik}}}`, "
+        r":math:`s` the cosine similarities over ``temperature``. A scalar, as optax's. Concrete "
+        "``labels`` must hold at least two classes.",
+    ),
+    Entry(
+        "circle_loss", "circle", names=("embeddings", "labels"),
+        params=(("gamma", 80.0, True), ("margin", 0.4, True), ("remove_diagonal", True, True),
+                ("normalize", True, True), ("ref_embeddings", None, True), ("ref_labels", None, True)),
+        options={"gamma": "gamma", "margin": "margin", "remove_diagonal": "remove_diagonal",
+                 "normalize": "normalize", "ref_embeddings": "ref_embeddings", "ref_labels": "ref_labels"},
+        pre=(_kw_asarray("ref_embeddings", "ref_labels"),),
+        doc=r"Extra: keras's Circle loss per anchor, ``(N,)``: pairs mined by label equality against "
+        "the batch (or ``ref_embeddings`` ``(M, D)`` / ``ref_labels`` ``(M,)``), "
+        r":math:`\mathrm{softplus}(\mathrm{lse}_P(-\gamma [m + d]_+ (m - d)) + "
+        r"\mathrm{lse}_N(\gamma [1 + m - d]_+ (1 - m - d)))`, :math:`d` the cosine distance (embeddings "
+        "normalised unless ``normalize=False``; keras's own takes them as given). 0 for an anchor "
+        "without a positive or a negative.",
+    ),
+    # ---- ranking family (optax/losses/_ranking.py)
+    Entry(
+        "ranking_softmax_loss", "ranking_softmax_loss", names=("logits", "labels"),
+        params=(("where", None, True), ("weights", None, True), ("reduce_fn", NativeDefault("jax.numpy:mean"), True)),
+        options={"where": "where", "weights": "weight"}, pre=(_kw_asarray("where", "weight"),),
+        post=(_ranking_reduce,), optax="ranking_softmax_loss",
+        checks=(Check("ranking_lists", ({}, {"where": "mask:elem"}, {"reduce_fn": None},
+                                        {"where": "mask:elem", "reduce_fn": None}, {"weights": _ITEM_WEIGHTS},
+                                        {"weights": _ITEM_WEIGHTS, "where": "mask:elem"})),
+                Check("ranking_lists", ({"where": "mask:elem"},), dtypes=("float16", "bfloat16"))),
+        doc=r"Listwise softmax cross-entropy :math:`-\sum_i w_i y_i \log\mathrm{softmax}(s)_i` over the "
+        "last axis (the valid items of ``where``; a list without one gives 0), reduced by "
+        "``reduce_fn`` (``jnp.mean``, ``jnp.sum`` or any function taking ``where=``; ``None``: one "
+        "value per list) over the lists with a valid item, as optax's ``_safe_reduce``.",
+    ),
     # ---- probabilistic: optax has no Poisson or Gaussian likelihood (extras)
     Entry(
         "poisson_nll_loss", "poisson_nll_loss",
@@ -563,6 +987,63 @@ TABLE: tuple[Entry, ...] = (
         "``var`` of the predictions' shape, that shape without its last axis, with one axis of "
         "size 1, or a number (torch's rules).",
     ),
+    # ---- segmentation family (optax/losses/_segmentation.py): dice_loss and binary_dice_loss
+    # are the canonical tversky (optax's alpha weighs the false positives, as the canonical's);
+    # float16/bfloat16: optax sums in that dtype, multiloss in float32
+    Entry(
+        "dice_loss", "tversky",
+        params=(("class_weights", None, True), ("smooth", 1.0, True), ("alpha", 0.5, True), ("beta", 0.5, True),
+                ("apply_softmax", True, True), ("reduction", "mean", True), ("ignore_background", False, True),
+                ("axis", None, True)),
+        options={"smooth": "smooth", "alpha": "alpha", "beta": "beta"}, fixed={"epsilon": 0.0},
+        pre=(_optax_dice,), post=(_dice_classes,), optax="dice_loss",
+        checks=(Check("seg_logits_last", ({}, {"alpha": 0.3, "beta": 0.7}, {"smooth": 0.5, "reduction": "sum"},
+                                          {"reduction": "none"}, {"class_weights": np.array([0.5, 1.0, 2.0])},
+                                          {"ignore_background": True, "reduction": "none"}, {"axis": (0, 1, 2)},
+                                          {"axis": 1, "alpha": 0.8, "beta": 0.1, "reduction": "none"},
+                                          {"class_weights": np.array([0.5, 1.0, 2.0]), "ignore_background": True,
+                                           "smooth": 0.0})),
+                Check("seg_probs_last", ({"apply_softmax": False},
+                                         {"apply_softmax": False, "class_weights": np.array([2.0, 1.0, 0.5])})),
+                Check("seg_binary_logits", ({}, {"axis": 0})),
+                Check("seg_logits_last", ({}, {"alpha": 0.3, "beta": 0.7, "reduction": "none"}),
+                      dtypes=("float16", "bfloat16"))),
+        doc=r"Per-class (soft) Dice/Tversky loss along the last (class) axis: "
+        r":math:`1 - (I_c + s) / (I_c + \alpha (P_c - I_c) + \beta (T_c - I_c) + s)`, sums over ``axis`` "
+        "(default: every axis but the first and the last; it may not include the last), of the softmax of "
+        "``predictions`` (the sigmoid of a single channel; ``apply_softmax=False``: probabilities summing to 1 "
+        "along the class axis, checked eagerly), times ``class_weights``, class 0 dropped with "
+        "``ignore_background``, then ``reduction`` over the classes (``'none'`` keeps them). A prediction of "
+        "one rank less gets a trailing class axis of size 1.",
+    ),
+    Entry(
+        "binary_dice_loss", "tversky", params=(("smooth", 1.0, True), ("apply_sigmoid", True, True)),
+        options={"smooth": "smooth"}, fixed={"epsilon": 0.0}, pre=(_optax_binary_dice,), post=(_dice_classes,),
+        optax="binary_dice_loss",
+        # apply_sigmoid=False is not held against optax: optax then demands probabilities summing to 1
+        # over the single channel, i.e. all ones (see _dice_probabilities)
+        checks=(Check("seg_binary_logits", ({}, {"smooth": 0.5}, {"smooth": 0.0})),
+                Check("seg_logits_last", ({},)),
+                Check("seg_binary_logits", ({},), dtypes=("float16", "bfloat16"))),
+        doc=r"Binary Dice loss per example: :math:`1 - (I + s) / (	frac12 (P + T) + s)` of the sigmoid of "
+        "``predictions`` (``apply_sigmoid=False``: probabilities in [0, 1]), summed over every axis but the "
+        "first; arguments ``[...]`` or ``[..., 1]``.",
+    ),
+    Entry(
+        "multiclass_generalized_dice_loss", "multiclass_generalized_dice_loss",
+        params=(("smooth", 1.0, True), ("apply_softmax", True, True), ("ignore_background", False, True)),
+        options={"smooth": "smooth", "ignore_background": "ignore_background"}, fixed={"reduction": "mean"},
+        pre=(_optax_generalized_dice,), optax="multiclass_generalized_dice_loss",
+        checks=(Check("seg_logits_last", ({}, {"smooth": 0.5}, {"ignore_background": True})),
+                Check("seg_probs_last", ({"apply_softmax": False}, {"apply_softmax": False, "smooth": 0.0})),
+                Check("class_onehot", ({},)),
+                Check("seg_logits_last", ({}, {"ignore_background": True}), dtypes=("float16", "bfloat16"))),
+        doc=r"Generalized Dice loss, a scalar: the mean over examples and classes of "
+        r":math:`w_c (1 - (I + s) / (	frac12 (P + T) + s))` per example and class (sums over every axis but "
+        r"the first and the last), :math:`w_c \propto 1 / (f_c^2 + 10^{-7})` (mean 1) from the class "
+        "frequencies :math:`f_c` of all ``targets``; softmax of ``predictions`` over the last axis unless "
+        "``apply_softmax=False``; ``ignore_background`` drops class 0 after the weighting.",
+    ),
 )
 
 _JP = "multiloss.backends.jax_parametric"
@@ -577,4 +1058,9 @@ HANDWRITTEN: tuple[HandWritten, ...] = (
     HandWritten("adaptive_log_softmax_log_prob", f"{_JP}:adaptive_log_softmax_log_prob"),
     HandWritten("adaptive_log_softmax_predict", f"{_JP}:adaptive_log_softmax_predict"),
     HandWritten("params_from_state_dict", f"{_JP}:params_from_state_dict"),
+    # optax's loss factory: the loss it returns is the canonical fenchel_young_loss
+    HandWritten("make_fenchel_young_loss", "multiloss.backends.jax_structured:make_fenchel_young_loss",
+                "fenchel_young_loss", True),
+    # optax's label-smoothing utility (not a loss: no catalogue row)
+    HandWritten("smooth_labels", "multiloss.backends.jax_table:smooth_labels", "", True),
 )

@@ -41,13 +41,18 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from typing import Any, Callable
+from typing import Any, Callable, NoReturn
 
-import keras
+from .._quiet import quiet_import
+
+with quiet_import():  # TensorFlow's C++ startup INFO lines, this import only (multiloss/_quiet.py)
+    import keras
 
 from .. import losses as L
 from .._namespace import array_namespace
 from .._reduction import same_rank
+from ..errors import TORCH as _TORCH_ERRORS
+from ..errors import ShapeError, reraise
 from .keras_table import TABLE, Row
 
 
@@ -126,7 +131,7 @@ def _keras_logits(y_pred, op_type: str, from_logits: bool, fn: str):
 def _check_shapes(fn: str, kind: str, y_true, y_pred, axis: int = -1) -> None:
     st, sp = _shape(y_true), _shape(y_pred)
     if kind == "broadcast" and not _broadcastable(st, sp):
-        raise ValueError(
+        raise ShapeError(  # keras fails in the backend's op here: see _native_errors
             f"{fn}: Arguments `y_true` and `y_pred` must have broadcastable shapes (keras "
             f"computes elementwise, then averages the last axis). Received: "
             f"y_true.shape={st}, y_pred.shape={sp}"
@@ -172,7 +177,10 @@ def _dtype_name(x) -> str:
     return getattr(d, "name", None) or str(d).replace("torch.", "")
 
 
-def _check_options(fn: str, opts: dict) -> None:
+def _check_options(fn: str, opts: dict, row: Row | None = None) -> None:
+    if row is not None and row.check_options is not None:
+        row.check_options(fn, opts)  # the row's own checks, its `axis` included
+        opts = {k: v for k, v in opts.items() if k != "axis"}
     ls = opts.get("label_smoothing")
     if ls is not None and not (isinstance(ls, (int, float)) and 0.0 <= ls <= 1.0):
         raise ValueError(f"{fn}: argument `label_smoothing` must be a float in [0, 1]. Received: label_smoothing={ls!r}")
@@ -191,10 +199,60 @@ def _check_options(fn: str, opts: dict) -> None:
 
 
 def _option_names(row: Row) -> tuple:
-    return tuple(n for n, _ in row.options) + tuple(n for n, _ in row.reduction_after)
+    return tuple(n for n, _ in row.options + row.reduction_after + row.name_after)
+
+
+_OP_ERRORS: dict[str, Any] = {}
+
+
+def _init_invalid_argument(self: BaseException, *args: Any) -> None:
+    """TensorFlow's ``OpError`` constructor (``node_def, op, message, ...``) for a multiloss
+    error that is also an ``InvalidArgumentError`` (module level: the error pickles)."""
+    import tensorflow as tf
+
+    tf.errors.InvalidArgumentError.__init__(self, None, None, str(args[0]) if args else "")
+
+
+def _native_errors(y_pred) -> Any:
+    """kind -> the classes native keras raises for the same case on ``y_pred``'s backend
+    (multiloss/errors.py): shapes that do not broadcast fail in the backend's op (TF eager:
+    ``InvalidArgumentError``, graph: ``ValueError``; jax: ``TypeError``; torch:
+    ``RuntimeError``), and so do class indices out of range (TF: ``InvalidArgumentError``,
+    torch: ``IndexError``; jax does not check). keras's own checks raise ``ValueError``, as
+    multiloss does."""
+    mod = type(y_pred).__module__.split(".")[0]
+    table = _OP_ERRORS.get(mod)
+    if table is None:
+        if mod == "tensorflow":
+            import tensorflow as tf
+
+            invalid = tf.errors.InvalidArgumentError
+            table = ({"shape": (invalid,), "index": (invalid,)}, _init_invalid_argument)
+        elif mod in ("jax", "jaxlib"):
+            table = ({"shape": (TypeError,)}, None)
+        elif mod == "torch":
+            table = ({k: _TORCH_ERRORS[k] for k in ("shape", "index")}, None)
+        else:
+            table = ({}, None)
+        _OP_ERRORS[mod] = table
+    return table
+
+
+def _raise_keras_error(exc: BaseException, y_pred) -> NoReturn:
+    classes, init = _native_errors(y_pred)
+    reraise(exc, classes, init)
 
 
 def _compute(row: Row, y_true, y_pred, opts: dict, check_swap: bool = True):
+    """The row's per-sample losses, its errors also catchable as native keras's
+    (:func:`_native_errors`)."""
+    try:
+        return _compute_unchecked(row, y_true, y_pred, opts, check_swap)
+    except (ValueError, TypeError) as exc:
+        _raise_keras_error(exc, y_pred)
+
+
+def _compute_unchecked(row: Row, y_true, y_pred, opts: dict, check_swap: bool = True):
     """The row's per-sample losses for backend tensors ``y_true``, ``y_pred``."""
     fn = row.fn
     if check_swap and row.classification:
@@ -225,9 +283,10 @@ def _compute(row: Row, y_true, y_pred, opts: dict, check_swap: bool = True):
 
 def _make_function(row: Row) -> Callable[..., Any]:
     params = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in row.inputs]
-    params += [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=d) for n, d in row.options + row.reduction_after]
+    fn_options = row.options + row.reduction_after + row.name_after if row.fn_options is None else row.fn_options
+    params += [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=d) for n, d in fn_options]
     sig = inspect.Signature(params)
-    names = _option_names(row)
+    names = tuple(n for n, _ in fn_options)
     pair = row.inputs == ("y_true", "y_pred")
 
     def multi_input(*args, **kwargs):
@@ -237,7 +296,7 @@ def _make_function(row: Row) -> Callable[..., Any]:
         bound.apply_defaults()
         a = bound.arguments
         opts = {n: a[n] for n in names}
-        _check_options(row.fn, opts)
+        _check_options(row.fn, opts, row)
         arrays = [_to_tensor(a[n]) for n in row.inputs]
         return row.body(array_namespace(*arrays, fn=row.fn), *arrays, **opts)
 
@@ -246,7 +305,7 @@ def _make_function(row: Row) -> Callable[..., Any]:
         bound.apply_defaults()
         a = bound.arguments
         opts = {n: a[n] for n in names}
-        _check_options(row.fn, opts)
+        _check_options(row.fn, opts, row)
         y_pred = _to_tensor(a["y_pred"])
         y_true = a["y_true"]
         if row.classification:
@@ -257,7 +316,7 @@ def _make_function(row: Row) -> Callable[..., Any]:
     function = two_arrays if pair else multi_input
     function.__name__ = function.__qualname__ = row.fn
     function.__module__ = _PUBLIC_MODULE
-    function.__signature__ = sig
+    setattr(function, "__signature__", sig)  # read by inspect.signature (PEP 362)
     native = f"``keras.losses.{row.fn}``" if row.keras_native else "none in keras (a multiloss extra)"
     function.__doc__ = (
         f"{row.cls or row.fn} per sample, keras style "
@@ -307,11 +366,17 @@ def _serializable_dtype(dtype):
 
 def _make_class(row: Row) -> type:
     P = inspect.Parameter
+    # keras's own classes keep keras's positional order; an extra (no keras order to mirror)
+    # takes its options keyword-only, so mk.FocalLoss(0.75, 2.0) cannot silently mean
+    # something else than mt.FocalLoss(alpha=0.75, gamma=2.0) (issue 14)
+    kind = P.POSITIONAL_OR_KEYWORD if row.keras_native else P.KEYWORD_ONLY
     params = [P("self", P.POSITIONAL_OR_KEYWORD)]
-    params += [P(n, P.POSITIONAL_OR_KEYWORD, default=d) for n, d in row.options]
-    params += [P("reduction", P.POSITIONAL_OR_KEYWORD, default="sum_over_batch_size")]
-    params += [P(n, P.POSITIONAL_OR_KEYWORD, default=d) for n, d in row.reduction_after]
-    params += [P("name", P.POSITIONAL_OR_KEYWORD, default=row.default_name), P("dtype", P.POSITIONAL_OR_KEYWORD, default=None)]
+    params += [P(n, kind, default=d) for n, d in row.options]
+    params += [P("reduction", kind, default="sum_over_batch_size")]
+    params += [P(n, kind, default=d) for n, d in row.reduction_after]
+    params += [P("name", kind, default=row.default_name)]
+    params += [P(n, kind, default=d) for n, d in row.name_after]
+    params += [P("dtype", kind, default=None)]
     sig = inspect.Signature(params)
     names = _option_names(row)
 
@@ -320,20 +385,19 @@ def _make_class(row: Row) -> type:
         bound.apply_defaults()
         a = bound.arguments
         opts = {n: a[n] for n in names}
-        _check_options(row.cls, opts)
+        _check_options(row.cls, opts, row)
         keras.losses.Loss.__init__(self, name=a["name"], reduction=a["reduction"], dtype=a["dtype"])
         self._ml_options = opts
         self._ml_dtype = _serializable_dtype(a["dtype"])
         for n, v in opts.items():  # keras exposes its options as attributes (self.from_logits)
             setattr(self, n, v)
 
-    __init__.__signature__ = sig
-    options_doc = ", ".join(f"{n}={d!r}" for n, d in row.options + row.reduction_after)
+    setattr(__init__, "__signature__", sig)  # read by inspect.signature (PEP 362)
+    signature_doc = ", ".join(f"{p.name}={p.default!r}" for p in params[1:])  # keras's order
     native = (f"Mirrors ``keras.losses.{row.cls}``: same signature, defaults and numbers."
               if row.keras_native else "A multiloss extra (keras has no such loss), in keras's style.")
     doc = (
-        f"{row.cls}({options_doc}{', ' if options_doc else ''}reduction='sum_over_batch_size', "
-        f"name={row.default_name!r}, dtype=None)\n\n"
+        f"{row.cls}({signature_doc})\n\n"
         f"keras-style loss (``loss(y_true, y_pred, sample_weight=None)``): per sample "
         f"``{row.formula}``, then keras's ``reduction`` with ``sample_weight``.\n"
         f"Computed by ``multiloss.{row.canonicals[0]}`` (canonical, y_pred first; see its "
@@ -387,10 +451,11 @@ def _regularizer(cls_name: str, terms: tuple, canonical: str) -> type:
         return {t: getattr(self, t) for t in terms}
 
     P = inspect.Parameter
-    __init__.__signature__ = inspect.Signature(
+    signature = inspect.Signature(
         [P("self", P.POSITIONAL_OR_KEYWORD)]
         + [P(t, P.POSITIONAL_OR_KEYWORD, default=0.01 if len(terms) == 1 else 0.0) for t in terms]
     )
+    setattr(__init__, "__signature__", signature)  # read by inspect.signature (PEP 362)
     doc = (
         f"{cls_name}({', '.join(terms)}): keras weight regulariser over ``multiloss.{canonical}`` "
         f"(``l1 * sum|x| + l2 * sum x**2``); mirrors ``keras.regularizers.{cls_name}``."
@@ -401,7 +466,7 @@ def _regularizer(cls_name: str, terms: tuple, canonical: str) -> type:
             kwargs[t] = v
         __init__(self, **kwargs)
 
-    init.__signature__ = __init__.__signature__
+    setattr(init, "__signature__", signature)
     cls = type(cls_name, (keras.regularizers.Regularizer,), {
         "__init__": init, "__call__": __call__, "get_config": get_config, "__doc__": doc,
     })

@@ -14,7 +14,7 @@ anything else. ``serialize`` and ``Loss`` are keras's own: every multiloss class
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, cast
 
 import keras
 
@@ -54,7 +54,7 @@ def deserialize(name: Any, custom_objects: Mapping[str, Any] | None = None) -> A
             obj = ours[cls_name]
             cfg = dict(name.get("config") or {})
             if inspect.isclass(obj):
-                return obj.from_config(cfg)
+                return cast(Any, obj).from_config(cfg)  # a keras Loss class
             return obj
     return keras.losses.deserialize(name, custom_objects=custom_objects)
 
@@ -66,6 +66,7 @@ def get(identifier: Any) -> Callable[..., Any] | None:
     the identifier when it is none of these (keras's message)."""
     if identifier is None:
         return None
+    obj: Any
     if isinstance(identifier, Mapping):
         obj = deserialize(identifier)
     elif isinstance(identifier, str):
@@ -80,6 +81,7 @@ def get(identifier: Any) -> Callable[..., Any] | None:
     else:
         obj = identifier
     if callable(obj):
-        return obj() if inspect.isclass(obj) else obj
+        made: Callable[..., Any] = cast(Any, obj)() if inspect.isclass(obj) else obj  # a class: an instance
+        return made
     raise ValueError(f"multiloss.keras.get: argument 'identifier': could not interpret loss "
                      f"identifier {identifier!r} (expected a name, a config dict or a callable)")

@@ -90,7 +90,8 @@ class finfo:
         if dtype not in _REAL_FLOAT + _COMPLEX:
             raise TypeError(f"finfo: expected a floating dtype, got {dtype.name}")
         real = dtype.real_dtype
-        np_info = __import__("numpy").finfo(real.as_numpy_dtype)  # static metadata only
+        # static metadata only; NumPy has no bfloat16 (TF's is ml_dtypes', which has a finfo)
+        np_info = (__import__("ml_dtypes") if real == tf.bfloat16 else __import__("numpy")).finfo(real.as_numpy_dtype)
         self.bits = real.size * 8
         self.eps = float(np_info.eps)
         self.max = float(np_info.max)

@@ -269,28 +269,164 @@ TABLE: tuple[Entry, ...] = (
           shapes="log_probs: (T, N, C) or (T, C) log-probabilities; targets: (N, S) padded or "
                  "(sum(target_lengths),) concatenated class indices; input_lengths, "
                  "target_lengths: (N,) or () integers (or tuples of ints)."),
-    # ---- extras (no torch twin), torch style: options first, then reduction
+    # ---- extras (no torch twin), torch style: options keyword-only (mt.FocalLoss(0.75, 2.0) would
+    # silently differ from keras's (gamma, alpha) order), then reduction
     Entry("FocalLoss", "focal_loss", _L.focal_loss,
-          (("alpha", 0.75), ("gamma", 2.0), ("from_logits", False), *_RED), nullable=("alpha",),
+          (("*", None), ("alpha", 0.75), ("gamma", 2.0), ("from_logits", False), *_RED), nullable=("alpha",),
           summary="Binary focal loss (Lin et al. 2017) on probabilities, or logits with "
                   "``from_logits=True``; the loss survey's defaults alpha=0.75, gamma=2.",
           shapes="input: probabilities (or logits), any shape; target: the same shape, in [0, 1]."),
-    Entry("SCELoss", "sce_loss", _L.sce_loss, (("alpha", 0.1), ("beta", 1.0), *_RED),
+    Entry("SCELoss", "sce_loss", _L.sce_loss, (("*", None), ("alpha", 0.1), ("beta", 1.0), *_RED),
           summary="Symmetric cross-entropy (Wang et al. 2019) of logits, class axis 1.",
           shapes="input: logits (N, C, ...); target: class indices (N, ...) or probabilities."),
-    Entry("MAPELoss", "mape_loss", _L.mean_absolute_percentage_error, (("eps", 1e-7), *_RED),
+    # keras's categorical focal / generalized cross-entropies and optax's poly and safe softmax
+    # cross-entropies, torch style: class axis 1, options keyword-only, the canonical defaults
+    # (the focal and generalized ones take probabilities unless from_logits=True, as keras).
+    # CategoricalFocalLoss's alpha is a number here; per-class factors (a (C,) tensor) go
+    # through the functional form
+    Entry("CategoricalFocalLoss", "categorical_focal_loss", _L.categorical_focal_crossentropy,
+          (("*", None), ("alpha", 0.25), ("gamma", 2.0), ("from_logits", False), ("label_smoothing", 0.0), *_RED),
+          nullable=("alpha",),
+          summary="Softmax focal cross-entropy :math:`-\\sum_c \\alpha (1 - p_c)^\\gamma y_c \\log p_c` (keras's "
+                  "CategoricalFocalCrossentropy), class axis 1; probabilities, or logits with ``from_logits=True``.",
+          shapes="input: probabilities or logits (N, C), (N, C, d1, ...) or (C,); target: class indices (N, ...) "
+                 "or probabilities of the input's shape."),
+    Entry("GeneralizedCrossEntropyLoss", "generalized_cross_entropy", _L.categorical_generalized_cross_entropy,
+          (("*", None), ("q", 0.5), ("from_logits", False), *_RED),
+          summary="Generalized cross-entropy :math:`(1 - p_y^q) / q`, q in (0, 1] (keras's "
+                  "CategoricalGeneralizedCrossEntropy), class axis 1; probabilities, or logits with ``from_logits=True``.",
+          shapes="input: probabilities or logits (N, C), (N, C, d1, ...) or (C,); target: class indices (N, ...) "
+                 "or probabilities of the input's shape."),
+    Entry("PolyLoss", "poly_loss", _L.poly_loss_cross_entropy, (("*", None), ("epsilon", 2.0), *_RED),
+          summary="Poly-1 loss: the cross-entropy of logits plus :math:`\\epsilon \\sum_c y_c (1 - p_c)` (optax's "
+                  "poly_loss_cross_entropy), class axis 1.",
+          shapes="input: logits (N, C), (N, C, d1, ...) or (C,); target: class indices (N, ...) or probabilities "
+                 "of the input's shape."),
+    Entry("SafeSoftmaxCrossEntropyLoss", "safe_softmax_cross_entropy", _L.safe_softmax_cross_entropy,
+          (("*", None), *_RED),
+          summary="Cross-entropy of logits against probabilities with 0 log 0 = 0: a -inf logit whose label is 0 "
+                  "adds nothing (optax's safe_softmax_cross_entropy), class axis 1.",
+          shapes="input: logits (N, C), (N, C, d1, ...) or (C,); target: probabilities of the input's shape."),
+    Entry("MAPELoss", "mape_loss", _L.mean_absolute_percentage_error, (("*", None), ("eps", 1e-7), *_RED),
           rename={"eps": "epsilon"},
           summary="Mean absolute percentage error, :math:`100 |y - x| / \\max(|y|, eps)`.",
           shapes="input: any shape; target: the same shape."),
     Entry("HingeLoss", "hinge_loss", _L.hinge, _RED,
           summary="Hinge :math:`\\max(1 - y x, 0)`, labels in {-1, 1} (or {0, 1}, mapped).",
           shapes="input: scores, any shape; target: the same shape."),
+    # keras's SquaredHinge / CategoricalHinge and optax's multiclass_hinge_loss, perceptron_loss,
+    # multiclass_perceptron_loss (margin family), torch style: keyword-only options, class axis 1
+    Entry("SquaredHingeLoss", "squared_hinge_loss", _L.squared_hinge, (("*", None), *_RED),
+          summary="Squared hinge :math:`\\max(1 - y x, 0)^2`, labels in {-1, 1} (or {0, 1}, mapped).",
+          shapes="input: scores, any shape; target: the same shape."),
+    Entry("CategoricalHingeLoss", "categorical_hinge_loss", _L.categorical_hinge, (("*", None), *_RED),
+          summary="Categorical hinge :math:`\\max(\\max_c (1 - y_c) x_c - \\sum_c y_c x_c + 1, 0)` (keras).",
+          shapes="input: scores (N, C), (N, C, d1, ...) or (C,); target: one-hot, broadcastable to it."),
+    Entry("MulticlassHingeLoss", "multiclass_hinge_loss", _L.multiclass_hinge_loss, (("*", None), *_RED),
+          summary="Crammer-Singer hinge :math:`\\max(0, 1 + \\max_{c \\ne y} x_c - x_y)` (optax).",
+          shapes="input: scores (N, C), (N, C, d1, ...) or (C,); target: class indices (N), (N, d1, ...) or ()."),
+    Entry("PerceptronLoss", "perceptron_loss", _L.perceptron_loss, (("*", None), *_RED),
+          summary="Perceptron loss :math:`\\max(0, -y x)`, labels in {-1, 1} (optax).",
+          shapes="input: scores, any shape; target: the same shape."),
+    Entry("MulticlassPerceptronLoss", "multiclass_perceptron_loss", _L.multiclass_perceptron_loss,
+          (("*", None), *_RED),
+          summary="Multi-class perceptron loss :math:`\\max_c x_c - x_y` (optax).",
+          shapes="input: scores (N, C), (N, C, d1, ...) or (C,); target: class indices (N), (N, d1, ...) or ()."),
     # torch's nn.CosineSimilarity(dim=1) convention; eps bounds the *squared* norm (keras)
     Entry("CosineSimilarityLoss", "cosine_similarity_loss", _L.cosine_similarity,
-          (("dim", 1), ("eps", 1e-12), *_RED), rename={"dim": "axis", "eps": "epsilon"},
+          (("*", None), ("dim", 1), ("eps", 1e-12), *_RED), rename={"dim": "axis", "eps": "epsilon"},
           summary="Negative cosine similarity along ``dim`` (minimising aligns the vectors): "
                   "``-torch.nn.CosineSimilarity(dim)`` up to the zero-vector guard.",
           shapes="input: (N, D, ...); target: the same shape; output without ``dim``."),
+    # ---- catalogue II extras (keras / optax losses torch lacks): options keyword-only
+    Entry("MSLELoss", "msle_loss", _L.mean_squared_logarithmic_error, (("*", None), ("eps", 1e-7), *_RED),
+          rename={"eps": "epsilon"},
+          summary="Mean squared logarithmic error, :math:`(\\log(1 + \\max(x, eps)) - \\log(1 + \\max(y, eps)))^2` "
+                  "(keras's MeanSquaredLogarithmicError).",
+          shapes="input: any shape; target: the same shape."),
+    Entry("LogCoshLoss", "log_cosh_loss", _L.log_cosh, _RED,
+          summary="Log-cosh :math:`\\log\\cosh(x - y)` (keras's LogCosh, optax's log_cosh).",
+          shapes="input: any shape; target: the same shape."),
+    Entry("GeneralizedKLDivLoss", "generalized_kl_div", _L.generalized_kl_divergence, _RED,
+          reductions=("none", "mean", "sum", "batchmean"),
+          summary="Pointwise generalized KL divergence :math:`y (\\log y - x) + e^x - y` of unnormalized "
+                  "measures; ``input`` holds log-values (optax's generalized_kl_divergence). Use "
+                  "``reduction='batchmean'`` for the divergence per sample.",
+          shapes="input: (N, *) log-values; target: non-negative, the same shape."),
+    # batch (contrastive / metric) and listwise ranking losses: optax's ntxent and
+    # ranking_softmax_loss, keras's circle; per-call arrays (references, masks, weights) are
+    # keyword-only arguments of the functional form
+    Entry("NTXentLoss", "ntxent_loss", _L.ntxent, (("*", None), ("temperature", 0.07), *_RED),
+          summary="NT-Xent (SimCLR) of a batch of embeddings whose positive pairs share a label: each "
+                  "positive pair's softmax cross-entropy against the anchor's negatives, temperature-scaled "
+                  "cosine similarities (optax's ntxent); ``'mean'`` over the positive pairs.",
+          shapes="input: embeddings (N, D); target: labels (N,); 'none': the (N, N) per-pair losses, 0 off "
+                 "the positive pairs."),
+    Entry("CircleLoss", "circle_loss", _L.circle,
+          (("*", None), ("gamma", 80.0), ("margin", 0.4), ("remove_diagonal", True), ("normalize", True), *_RED),
+          functional_params=(("*", None), ("gamma", 80.0), ("margin", 0.4), ("remove_diagonal", True),
+                             ("normalize", True), *_RED, ("ref_embeddings", None), ("ref_labels", None)),
+          summary="Circle loss (Sun et al. 2020) with keras's label-based pair mining over the batch (or over "
+                  "``ref_embeddings``/``ref_labels``, functional form); ``'mean'`` over the anchors with a "
+                  "nonzero loss (keras's mask, pytorch-metric-learning's AvgNonZeroReducer).",
+          shapes="input: embeddings (N, D), normalised inside unless normalize=False; target: labels (N,); "
+                 "'none': (N,)."),
+    Entry("RankingSoftmaxLoss", "ranking_softmax_loss", _L.ranking_softmax_loss, (("*", None), *_RED),
+          functional_params=(("*", None), ("where", None), ("weight", None), *_RED),
+          summary="Listwise ranking softmax cross-entropy :math:`-\\sum_i y_i \\log\\mathrm{softmax}(s)_i` per "
+                  "list (optax's ranking_softmax_loss); the functional form takes a ``where`` mask of valid "
+                  "items and per-item ``weight``.",
+          shapes="input: scores (..., L); target: relevance labels broadcastable to it; 'none': (...)."),
+    # overlap (segmentation) losses: keras's Dice/Tversky and optax's dice losses are the canonical
+    # tversky; probabilities in (apply the sigmoid / softmax first); `dim` as torch.sum's
+    Entry("TverskyLoss", "tversky_loss", _L.tversky,
+          (("*", None), ("alpha", 0.5), ("beta", 0.5), ("smooth", 0.0), ("eps", 1e-7), ("dim", None), *_RED),
+          rename={"eps": "epsilon", "dim": "axis"},
+          summary="Tversky loss (Salehi et al. 2017) :math:`1 - (I + smooth) / (I + alpha FP + beta FN + smooth + eps)` "
+                  "of probabilities, the sums over ``dim`` (``None``: every dimension, one value for the batch; "
+                  "``(2, 3)`` of (N, C, H, W): one per sample and class); ``alpha`` weighs the false positives "
+                  "(keras's Tversky, optax's dice_loss).",
+          shapes="input: probabilities, any shape; target: the same shape, in [0, 1]; 'none': the input's "
+                 "shape without ``dim``."),
+    Entry("DiceLoss", "dice_loss", _L.tversky, (("*", None), ("smooth", 0.0), ("eps", 1e-7), ("dim", None), *_RED),
+          rename={"eps": "epsilon", "dim": "axis"},
+          summary="Soft Dice loss :math:`1 - (I + smooth) / ((P + T) / 2 + smooth + eps)` (TverskyLoss with "
+                  "alpha = beta = 1/2) of probabilities, the sums over ``dim`` (keras's Dice with "
+                  "``eps = epsilon() / 2``; optax's dice_loss with ``eps = 0``).",
+          shapes="input: probabilities, any shape; target: the same shape, in [0, 1]; 'none': the input's "
+                 "shape without ``dim``."),
+    Entry("GeneralizedDiceLoss", "generalized_dice_loss", _L.multiclass_generalized_dice_loss,
+          (("*", None), ("smooth", 1.0), ("ignore_background", False), *_RED),
+          summary="Generalized Dice loss (Sudre et al. 2017, as optax computes it): per-sample, per-class Dice "
+                  "losses of class probabilities (class dim 1) weighted by the inverse squared class "
+                  "frequencies of the batch's targets (optax's multiclass_generalized_dice_loss).",
+          shapes="input: probabilities (N, C, d1, ...), (N, C) or (C,); target: one-hot of the same shape; "
+                 "'none': (N, C) (C - 1 classes with ignore_background)."),
+    # structured (sparsemax / Fenchel-Young) losses: optax's; the class axis is `dim` (torch's 1 by
+    # default; the canonical functions' `axis`)
+    Entry("SparsemaxLoss", "sparsemax_loss", _L.sparsemax_loss, (("*", None), *_RED),
+          summary="Binary sparsemax loss (Blondel et al. 2020): ``sparse_plus(-x)`` where the label is 1, "
+                  "``sparse_plus(x)`` where it is 0; zero once the sparse sigmoid ``clip((x + 1) / 2, 0, 1)`` "
+                  "equals the label (optax's sparsemax_loss).",
+          shapes="input: logits, any shape; target: labels in {0, 1} of the input's shape (or broadcasting "
+                 "to it without enlarging it)."),
+    Entry("MulticlassSparsemaxLoss", "multiclass_sparsemax_loss", _L.multiclass_sparsemax_loss,
+          (("*", None), ("dim", 1), *_RED), rename={"dim": "axis"},
+          summary="Multiclass sparsemax loss (Martins & Astudillo 2016) of scores along ``dim``: "
+                  ":math:`\\sum_i p_i (x_i - x_y) + \\tfrac12 (1 - \\lVert p \\rVert^2)`, :math:`p = "
+                  "\\mathrm{sparsemax}(x)`; gradient :math:`p - e_y` (optax's multiclass_sparsemax_loss).",
+          shapes="input: scores (N, C) or (N, C, d1, ...) (classes along ``dim``; ``dim=0`` for (C,)); "
+                 "target: class indices (N,) or (N, d1, ...); 'none': the target's shape."),
+    Entry("FenchelYoungLoss", "fenchel_young_loss", _L.fenchel_young_loss,
+          (("max_fun", None), ("*", None), ("dim", 1), *_RED), rename={"dim": "axis"},
+          summary="Fenchel-Young loss (Blondel et al. 2020) :math:`\\mathrm{max\\_fun}(x) - \\langle y, x "
+                  "\\rangle` of a max function written with torch ops (``max_fun(scores)`` gets the classes "
+                  "last and returns one value per score vector; ``None``: ``torch.logsumexp(s, -1)``, the softmax "
+                  "cross-entropy of probability targets); its gradient is torch's autograd of ``max_fun`` "
+                  "(optax's make_fenchel_young_loss).",
+          shapes="input: scores (N, C) or (N, C, d1, ...) (classes along ``dim``); target: probabilities of "
+                 "the input's shape, or class indices (N,) / (N, d1, ...); 'none': the input's shape without "
+                 "``dim``."),
     # ---- losses that own parameters: hand-written modules in multiloss/backends/torch_parametric.py,
     # paired with torch's (same weights) in natives_torch.PAIRS; module checks on (input, target)
     # domains (in_features = num_classes = 5), the functional on the linear_* domains (whose

@@ -25,11 +25,26 @@ LOSSES: tuple[LossSpec, ...] = tuple(
         ("sigmoid_binary_cross_entropy", "logits_binary", False),
         ("softmax_cross_entropy", "class_prob", True),
         ("softmax_cross_entropy_with_integer_labels", "class_index", True),
+        ("safe_softmax_cross_entropy", "class_prob", True),
+        ("poly_loss_cross_entropy", "class_prob", True),
+        ("sigmoid_focal_loss", "logits_binary", False),
         ("kl_divergence", "log_probs_probs", False),
+        ("generalized_kl_divergence", "log_probs_probs", False),
+        ("log_cosh", "regression", False),
         ("cosine_similarity", "regression", False),
         ("hinge_loss", "hinge", False),
+        ("perceptron_loss", "hinge", False),
+        ("multiclass_hinge_loss", "class_index", True),
+        ("multiclass_perceptron_loss", "class_index", True),
+        ("sparsemax_loss", "logits_binary", False),
+        ("multiclass_sparsemax_loss", "class_index", True),
         ("triplet_margin_loss", "triplets", False),
         ("ctc_loss", "ctc", False),
+        ("ntxent", "contrastive", False),
+        ("ranking_softmax_loss", "class_prob", False),
+        ("dice_loss", "class_prob", True),
+        ("binary_dice_loss", "logits_binary", False),
+        ("multiclass_generalized_dice_loss", "class_prob", True),
     )
 )
 
@@ -92,6 +107,8 @@ def make_inputs(kind: str, size: Size, seed: int = 0) -> tuple[Any, ...]:
         k3 = jax.random.fold_in(k2, 1)
         y = x + 0.5 * jax.random.normal(k2, (n, c), dtype=jnp.float32)
         more = (x + jax.random.normal(k3, (n, c), dtype=jnp.float32),)
+    elif kind == "contrastive":  # embeddings (n, c) and labels of 16 classes (ntxent)
+        y = jax.random.randint(k2, (n,), 0, 16, dtype=jnp.int32)
     elif kind == "ctc":  # (logits (n, 50, 20), logit_paddings, labels (n, 30), label_paddings)
         t_len, n_cls, s_len = 50, 20, 30  # the torch docs' CTCLoss example (there N=16)
         x = jax.random.normal(k1, (n, t_len, n_cls), dtype=jnp.float32)

@@ -26,25 +26,38 @@ LOSSES: tuple[LossSpec, ...] = tuple(
         ("MeanSquaredError", "regression", False, {}),
         ("MeanAbsoluteError", "regression", False, {}),
         ("Huber", "regression", False, {}),
+        ("MeanSquaredLogarithmicError", "regression", False, {}),
+        ("LogCosh", "regression", False, {}),
         ("BinaryCrossentropy", "logits_binary", False, _LOGITS),
         ("CategoricalCrossentropy", "class_prob", True, _LOGITS),
         ("SparseCategoricalCrossentropy", "class_index", True, _LOGITS),
+        ("BinaryFocalCrossentropy", "logits_binary", False, _LOGITS),
+        ("CategoricalFocalCrossentropy", "class_prob", True, _LOGITS),
+        ("CategoricalGeneralizedCrossEntropy", "probs_index", True, {}),
         ("KLDivergence", "probs_probs", False, {}),
         ("CosineSimilarity", "regression", False, {}),
         ("Hinge", "hinge", False, {}),
+        ("SquaredHinge", "hinge", False, {}),
+        ("CategoricalHinge", "class_prob", True, {}),
         ("CTC", "ctc", False, {}),
+        ("Circle", "contrastive", False, {}),
+        ("Dice", "probs_probs", False, {"axis": (1,)}),
+        ("Tversky", "probs_probs", False, {"alpha": 0.3, "beta": 0.7, "axis": (1,)}),
     )
 )
 
 
 def available() -> tuple[bool, str]:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from .._quiet import quiet_import
+
     try:
-        import keras
+        with quiet_import():  # TensorFlow's C++ startup INFO lines
+            import keras
 
-        import tensorflow  # noqa: F401
+            import tensorflow  # noqa: F401
 
-        import multiloss.keras  # noqa: F401
+            import multiloss.keras  # noqa: F401
     except Exception as exc:
         return False, f"{type(exc).__name__}: {exc}"
     if keras.backend.backend() != "tensorflow":
@@ -87,11 +100,17 @@ def make_inputs(kind: str, size: Size, seed: int = 0) -> tuple[Any, Any]:
         y = tf.nn.softmax(g.normal((n, c)), axis=-1)
     elif kind == "class_index":
         y = g.uniform((n,), 0, c, dtype=tf.int64)
+    elif kind == "probs_index":  # probabilities and class indices (CategoricalGeneralizedCrossEntropy)
+        x = tf.nn.softmax(x, axis=-1)
+        y = g.uniform((n,), 0, c, dtype=tf.int64)
     elif kind == "probs_probs":
         x = tf.nn.softmax(x, axis=-1)
         y = tf.nn.softmax(g.normal((n, c)), axis=-1)
     elif kind == "hinge":
         y = tf.where(g.uniform((n, c)) < 0.5, 1.0, -1.0)
+    elif kind == "contrastive":  # unit-norm embeddings (n, c) and labels of 16 classes (Circle)
+        x = tf.math.l2_normalize(x, axis=-1)
+        y = g.uniform((n,), 0, 16, dtype=tf.int64)
     elif kind == "ctc":  # logits (n, 50, 20), labels (n, 30) right-padded with 0 (the blank)
         t_len, n_cls, s_len = 50, 20, 30  # the torch docs' CTCLoss example (there N=16)
         x = g.normal((n, t_len, n_cls))

@@ -9,6 +9,7 @@ family module is all it takes to export it (see CONTRIBUTING.md, "Add a loss").
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
 # the families, in the order `multiloss list` shows them; a new family module is added here
 FAMILIES: tuple[str, ...] = (
@@ -20,6 +21,9 @@ FAMILIES: tuple[str, ...] = (
     "regularization",
     "parametric",
     "sequence",
+    "structured",
+    "segmentation",
+    "ranking",
 )
 
 FAMILY: dict[str, str] = {}
@@ -33,3 +37,18 @@ for _family in FAMILIES:
         globals()[_name] = getattr(_module, _name)
         __all__.append(_name)
 del _family, _module, _name
+
+if TYPE_CHECKING:  # the same exports, spelled out for type checkers (mypy, IDEs): one line per
+    # family of FAMILIES (tests/test_typing.py keeps the two in step)
+    from .classification import *  # noqa: F403
+    from .embedding import *  # noqa: F403
+    from .margin import *  # noqa: F403
+    from .parametric import *  # noqa: F403
+    from .probabilistic import *  # noqa: F403
+    from .ranking import *  # noqa: F403
+    from .regression import *  # noqa: F403
+    from .regularization import *  # noqa: F403
+    from .segmentation import *  # noqa: F403
+    from .sequence import *  # noqa: F403
+    from .structured import *  # noqa: F403
+

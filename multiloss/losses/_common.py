@@ -4,7 +4,7 @@ cast to the prediction's dtype. Kept here so each loss body reads like its formu
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import Any, TypeGuard
 
 from .._namespace import array_namespace
 from .._reduction import TORCH_REDUCTIONS
@@ -43,7 +43,7 @@ def along_axis(xp, vec: Any, ndim: int, axis: int) -> Any:
     return xp.reshape(vec, tuple(shape))
 
 
-def is_number(x: Any) -> bool:
+def is_number(x: Any) -> TypeGuard[float]:
     """Whether a hyper-parameter (``delta``, ``gamma``, ``alpha`` ...) is a plain real number,
     whose value can be checked and branched on now. An array (e.g. a tracer under ``jax.jit``,
     where optax accepts array hyper-parameters) is used as given, unchecked."""

@@ -11,14 +11,24 @@ from typing import Any, Callable
 
 from .. import _ops
 from .._namespace import array_namespace
-from .._reduction import TORCH_REDUCTIONS, reduce
-from .._validation import _broadcast_shape, check_broadcastable, check_floating, check_reduction, shape_of
+from .._reduction import TORCH_REDUCTIONS, reduce, weighted_mean
+from .._validation import (
+    _broadcast_shape,
+    check_broadcastable,
+    check_floating,
+    check_reduction,
+    concrete_min_max,
+    dtype_name,
+    shape_of,
+)
 from ._common import as_float_like, is_number
 
 __all__ = [
     "cosine_embedding_loss",
     "triplet_margin_loss",
     "triplet_margin_with_distance_loss",
+    "ntxent",
+    "circle",
 ]
 
 # ATen Loss.cpp: `#define EPSILON 1e-12`, added to each squared magnitude (not to the norm)
@@ -186,3 +196,195 @@ def triplet_margin_with_distance_loss(
     dist_neg = distance_function(anchor, negative)
     dist_swap = distance_function(positive, negative) if swap else None
     return _triplet_hinge(xp, dist_pos, dist_neg, dist_swap, margin, reduction, fn)
+
+
+# ----------------------------------------------------------------------------- batch losses
+# NT-Xent and Circle mine their pairs from the labels of one batch: every pair (i, j) of the
+# batch is scored, through one (N, M) similarity matrix (a matmul of the normalised
+# embeddings, not an (N, M, D) broadcast), and masked by label equality. Excluded entries of a
+# log-sum-exp are half the dtype's lowest finite value rather than -inf: they add nothing, a
+# row with nothing to sum stays finite (then 0 through the softplus) instead of -inf, whose
+# backward passes inf - inf = nan on some backends, and two of them add up without overflow.
+
+
+def _batch_inputs(fn, xp, input, target, input_name="input", target_name="target"):
+    """``input`` ``(N, D)`` floating embeddings and ``target`` ``(N,)`` labels (any real or
+    bool dtype: pairs are matched by equality)."""
+    check_floating(xp, fn, input_name, input)
+    s_in, s_t = shape_of(input), shape_of(target)
+    if len(s_in) != 2:
+        raise ValueError(
+            f"{fn}: argument '{input_name}' must be a 2-D array of embeddings (batch, dim); got shape {s_in}"
+        )
+    if len(s_t) != 1 or s_t[0] != s_in[0]:
+        raise ValueError(
+            f"{fn}: argument '{target_name}' must be a 1-D array with one label per embedding, shape "
+            f"({s_in[0]},) ('{input_name}' {s_in}); got shape {s_t}"
+        )
+    if xp.isdtype(target.dtype, "complex floating"):
+        raise TypeError(f"{fn}: argument '{target_name}' must hold real labels; got dtype {dtype_name(target)}")
+
+
+def _unit_rows(xp, x, eps):
+    """``x / sqrt(max(sum(x**2, axis=-1), eps))`` (keras ``l2_normalize``, optax
+    ``cosine_similarity``: ``eps`` bounds the *squared* norm)."""
+    sq = xp.sum(x * x, axis=-1, keepdims=True)
+    return x / xp.sqrt(xp.where(sq > eps, sq, eps))
+
+
+def _arange_like(xp, n, like):
+    # on the labels' device (torch CUDA); a jax tracer has no .device (XLA places it)
+    return xp.arange(n, device=getattr(like, "device", None))
+
+
+def _off_diagonal(xp, n, m, like):
+    """Boolean ``(n, m)``: ``i != j`` (keras ``~ops.eye(n, m)``)."""
+    return xp.expand_dims(_arange_like(xp, n, like), axis=1) != xp.expand_dims(_arange_like(xp, m, like), axis=0)
+
+
+def ntxent(input: Any, target: Any, temperature: float = 0.07, reduction: str = "mean") -> Any:
+    r"""Normalized temperature-scaled cross-entropy (NT-Xent, Chen et al. 2020, SimCLR) of a
+    batch of embeddings whose positive pairs share a label:
+
+    .. math::
+        s_{ij} = \frac{\hat x_i \cdot \hat x_j}{T}, \qquad
+        \ell_{ij} = -\log \frac{e^{s_{ij}}}{e^{s_{ij}} + \sum_{k:\,y_k \ne y_i} e^{s_{ik}}}
+        = \log\Big(e^{s_{ij}} + \sum_{k:\,y_k \ne y_i} e^{s_{ik}}\Big) - s_{ij}
+
+    for every positive pair :math:`i \ne j`, :math:`y_i = y_j` (each positive is contrasted
+    with the anchor's negatives only, as optax), :math:`\hat x = x / \sqrt{\max(\lVert x
+    \rVert^2, \epsilon)}` with :math:`\epsilon` the dtype's machine epsilon (optax).
+    ``reduction``: ``'mean'`` averages over the positive pairs (optax's scalar; nan when the
+    batch has none, with a zero gradient), ``'sum'`` sums them, ``'none'`` returns the
+    ``(N, N)`` matrix of :math:`\ell_{ij}`, 0 where :math:`(i, j)` is not a positive pair.
+
+    Shapes: ``input`` ``(N, D)`` floating, ``target`` ``(N,)`` labels of any real dtype
+    (compared for equality). ``temperature`` > 0 (a number; an array is used as given).
+    Concrete labels must hold at least two classes (one class has no negatives: optax returns
+    a silent 0); not checked under ``jit`` / ``tf.function``.
+    optax: ``ntxent(embeddings, labels, temperature=0.07)`` (the scalar mean);
+    torch: none (pytorch-metric-learning's ``NTXentLoss``); keras: none.
+    """
+    fn = "ntxent"
+    xp = array_namespace(input, target, fn=fn)
+    check_reduction(fn, reduction, TORCH_REDUCTIONS)
+    _batch_inputs(fn, xp, input, target)
+    if is_number(temperature) and not temperature > 0:
+        raise ValueError(f"{fn}: argument 'temperature' must be > 0; got {temperature!r}")
+    bounds = concrete_min_max(xp, target if not xp.isdtype(target.dtype, "bool") else xp.astype(target, xp.int8))
+    if bounds is not None and float(bounds[0]) == float(bounds[1]):
+        raise ValueError(
+            f"{fn}: argument 'target' must hold at least two classes (each positive pair is contrasted "
+            f"with the anchor's embeddings of other classes); got a single class, "
+            f"{int(bounds[0]) if xp.isdtype(target.dtype, ('integral', 'bool')) else float(bounds[0])} "
+            f"(shape {shape_of(target)})"
+        )
+    n = shape_of(input)[0]
+    # optax/losses/_self_supervised.py: cosine_similarity(..., epsilon=finfo(dtype).eps) / T
+    unit = _unit_rows(xp, input, float(xp.finfo(input.dtype).eps))
+    s = xp.matmul(unit, xp.matrix_transpose(unit)) / temperature
+    same = xp.expand_dims(target, axis=1) == xp.expand_dims(target, axis=0)
+    positive = same & _off_diagonal(xp, n, n, target)
+    low = 0.5 * float(xp.finfo(s.dtype).min)
+    lse_neg = _ops.logsumexp(xp, xp.where(same, low, s), axis=1, keepdims=True)
+    # log(e^s + e^lse) - s: softplus(lse - s) without torch's linear softplus above 20
+    pair = xp.where(positive, xp.logaddexp(lse_neg, s) - s, 0.0)
+    if reduction == "none":
+        return pair
+    if reduction == "sum":
+        return xp.sum(pair)
+    return weighted_mean(xp, pair, xp.astype(positive, pair.dtype))
+
+
+def circle(
+    input: Any,
+    target: Any,
+    gamma: float = 80.0,
+    margin: float = 0.4,
+    remove_diagonal: bool = True,
+    normalize: bool = True,
+    reduction: str = "mean",
+    *,
+    ref_embeddings: Any = None,
+    ref_labels: Any = None,
+) -> Any:
+    r"""Circle loss (Sun et al. 2020) with keras's label-based pair mining: for anchor ``i``
+    against the reference embeddings ``j`` (the batch itself by default), cosine distances
+    :math:`d_{ij} = \max(0, 1 - \hat x_i \cdot \hat r_j)`, positives :math:`y_i = y^r_j`
+    (without :math:`i = j` when ``remove_diagonal``), negatives :math:`y_i \ne y^r_j`, and
+
+    .. math::
+        \ell_i = \operatorname{softplus}\Big(
+        \log\!\sum_{j \in P_i} e^{-\gamma\,[m + d_{ij}]_+ (m - d_{ij})}
+        + \log\!\sum_{j \in N_i} e^{\gamma\,[1 + m - d_{ij}]_+ (1 - m - d_{ij})}\Big)
+
+    (:math:`m` = ``margin``, :math:`\gamma` = ``gamma``; the weights :math:`[\cdot]_+` are not
+    detached, as keras; pytorch-metric-learning detaches them). An anchor without a positive
+    or without a negative gives 0. ``normalize=True`` first scales every embedding to unit
+    norm (:math:`\hat x = x / \sqrt{\max(\lVert x\rVert^2, 10^{-12})}`); keras takes
+    :math:`\hat x = x` as given (it expects a ``UnitNormalization`` output) -- its rows pass
+    ``normalize=False``. ``reduction``: ``'mean'`` averages over the anchors whose loss is
+    nonzero (0 if none: keras masks ``loss > 0``, keras/src/losses/losses.py ``circle``;
+    pytorch-metric-learning's ``AvgNonZeroReducer``), ``'sum'``, ``'none'``: ``(N,)``.
+
+    Shapes: ``input`` ``(N, D)`` floating, ``target`` ``(N,)`` labels (any real dtype, compared
+    for equality); ``ref_embeddings`` ``(M, D)`` and ``ref_labels`` ``(M,)`` (each defaults to
+    ``input`` / ``target``). ``gamma`` > 0.
+    keras: ``circle`` / ``Circle`` (``y_true`` labels first); torch, optax: none.
+    """
+    fn = "circle"
+    xp = array_namespace(input, target, ref_embeddings, ref_labels, fn=fn)
+    check_reduction(fn, reduction, TORCH_REDUCTIONS)
+    _batch_inputs(fn, xp, input, target)
+    if is_number(gamma) and not gamma > 0:
+        raise ValueError(f"{fn}: argument 'gamma' must be > 0 (the scale of the similarities); got {gamma!r}")
+    if not is_number(margin) and not hasattr(margin, "shape"):
+        raise TypeError(f"{fn}: argument 'margin' must be a real number; got {type(margin).__name__}")
+    ref = input if ref_embeddings is None else ref_embeddings
+    ref_t = target if ref_labels is None else ref_labels
+    if ref_embeddings is not None:
+        check_floating(xp, fn, "ref_embeddings", ref)
+        ref = as_float_like(xp, ref, input)
+        s_r = shape_of(ref)
+        if len(s_r) != 2 or s_r[1] != shape_of(input)[1]:
+            raise ValueError(
+                f"{fn}: argument 'ref_embeddings' must be (M, {shape_of(input)[1]}) (the embeddings' dim); "
+                f"got shape {s_r}"
+            )
+    m_rows = shape_of(ref)[0]
+    if shape_of(ref_t) != (m_rows,):
+        which = "ref_labels" if ref_labels is not None else "target"
+        raise ValueError(
+            f"{fn}: argument '{which}' must hold one label per reference embedding, shape ({m_rows},); "
+            f"got shape {shape_of(ref_t)} (pass 'ref_labels' with 'ref_embeddings')"
+        )
+    if ref_t.dtype != target.dtype:
+        ref_t = xp.astype(ref_t, target.dtype)
+    if normalize:
+        input = _unit_rows(xp, input, 1e-12)
+        ref = input if ref_embeddings is None else _unit_rows(xp, ref, 1e-12)
+    n = shape_of(input)[0]
+    # keras: ops.maximum(1 - y_pred @ ref.T, 0); TF's maximum sends the tie's gradient to d
+    d = 1 - xp.matmul(input, xp.matrix_transpose(ref))
+    d = xp.where(d >= 0, d, 0.0)
+    positive = xp.expand_dims(target, axis=1) == xp.expand_dims(ref_t, axis=0)
+    negative = ~positive
+    if remove_diagonal:
+        positive = positive & _off_diagonal(xp, n, m_rows, target)
+    w_pos = margin + d
+    w_neg = (1 + margin) - d
+    w_pos = xp.where(w_pos >= 0, w_pos, 0.0)
+    w_neg = xp.where(w_neg >= 0, w_neg, 0.0)
+    low = 0.5 * float(xp.finfo(d.dtype).min)
+    p_logits = xp.where(positive, -gamma * w_pos * (margin - d), low)
+    n_logits = xp.where(negative, gamma * w_neg * ((1 - margin) - d), low)
+    z = _ops.logsumexp(xp, p_logits, axis=1) + _ops.logsumexp(xp, n_logits, axis=1)
+    loss = xp.logaddexp(xp.zeros_like(z), z)  # softplus(z), exact past torch's linear softplus at 20
+    if reduction == "none":
+        return loss
+    total = xp.sum(loss)
+    if reduction == "sum":
+        return total
+    count = xp.sum(xp.astype(loss > 0, loss.dtype))
+    empty = count == 0
+    return xp.where(empty, xp.zeros_like(total), total / xp.where(empty, xp.ones_like(count), count))

@@ -8,6 +8,12 @@ the margin is exactly 0 (``clamp_min``'s backward is ``grad * (x >= min)``), whi
 multi-class kernels (``multi_margin_loss``, ``multilabel_margin_loss``; ATen
 ``LossMultiMargin.cpp``/``LossMultiLabelMargin.cpp``) add a term only ``if (z > 0)``.
 
+The second half of the module holds the margin losses of keras and optax that torch lacks
+(``squared_hinge``, ``categorical_hinge``: keras's names; ``multiclass_hinge_loss``,
+``perceptron_loss``, ``multiclass_perceptron_loss``: optax's), written from
+``keras/src/losses/losses.py`` (keras 3.15) and ``optax/losses/_classification.py`` (optax
+0.2.8); their class axis is torch's (1, or 0 for one unbatched ``(C,)`` row).
+
 Labels in {-1, 1}: torch checks none of them (``torch/nn/functional.py`` passes the targets
 straight to ATen, whose formulas are defined for any real target, e.g. ``hinge_embedding_loss``
 is ``where(y != 1, max(margin - x, 0), 0) + where(y != -1, x, 0)``), so neither do these
@@ -25,6 +31,7 @@ from .._reduction import TORCH_REDUCTIONS, reduce
 from .._validation import (
     check_broadcastable,
     check_broadcasts_to,
+    check_class_targets,
     check_floating,
     check_index_range,
     check_reduction,
@@ -33,7 +40,7 @@ from .._validation import (
     numel,
     shape_of,
 )
-from ._common import as_float_like, elementwise_inputs
+from ._common import as_float_like, class_axis, elementwise_inputs
 
 __all__ = [
     "margin_ranking_loss",
@@ -42,12 +49,19 @@ __all__ = [
     "multilabel_soft_margin_loss",
     "multilabel_margin_loss",
     "multi_margin_loss",
+    "squared_hinge",
+    "categorical_hinge",
+    "multiclass_hinge_loss",
+    "perceptron_loss",
+    "multiclass_perceptron_loss",
 ]
 
 
 def _clamp_min0(xp, z):
-    """``max(z, 0)`` with torch ``clamp_min``'s gradient: 1 where ``z >= 0`` (the kink included)."""
-    return xp.where(z >= 0, z, 0.0)
+    """``max(z, 0)`` with torch ``clamp_min``'s gradient: 1 where ``z >= 0`` (the kink included);
+    nan stays nan, as through ``clamp_min`` (and ``tf.maximum``, whose gradient also goes to
+    its first argument where ``x >= y``: TF ``math_grad._MaximumGrad``)."""
+    return xp.where(z < 0, 0.0, z)
 
 
 # ----------------------------------------------------------------------------- pairs / signed
@@ -267,4 +281,157 @@ def multi_margin_loss(
     loss = _ops.multi_margin(xp, xp.reshape(input, (-1, c)), xp.reshape(target, (-1,)), p, margin, w)
     if len(target.shape) == 0:  # torch: 'none' has the target's shape, (N,) or ()
         loss = xp.reshape(loss, ())
+    return reduce(xp, loss, reduction, fn)
+
+
+# ----------------------------------------------------------------------------- keras / optax
+
+HINGE_LABELS = ("auto", "signed")
+
+
+def _hinge_labels(xp, fn: str, target: Any, labels: str) -> Any:
+    """keras ``convert_binary_labels_to_hinge`` (``keras/src/losses/losses.py``) for
+    ``labels='auto'``: targets that are *all* in {0, 1} become ``2 t - 1``; any other targets
+    (and every target with ``labels='signed'``, optax's convention) are used as given. The test
+    is two float reductions on ``|2t - 1|`` (no boolean ``all``, no host read-back: traceable)."""
+    if labels not in HINGE_LABELS:
+        raise ValueError(f"{fn}: argument 'labels' must be one of {HINGE_LABELS}; got {labels!r}")
+    if labels == "signed" or numel(target) == 0:
+        return target
+    signed = 2 * target - 1
+    lo, hi = _ops.min_max(xp, xp.abs(signed))
+    return xp.where((lo == 1) & (hi == 1), signed, target)
+
+
+def squared_hinge(input: Any, target: Any, reduction: str = "mean", labels: str = "auto") -> Any:
+    r"""Squared hinge: :math:`\ell_i = \max(1 - y_i x_i, 0)^2`, labels :math:`y_i \in \{-1, 1\}`.
+
+    ``labels="auto"`` (keras): targets that are *all* in {0, 1} are first mapped to {-1, 1};
+    ``labels="signed"``: used as given. Shapes: ``input`` scores, any shape; ``target`` the same
+    (broadcasting allowed, with a warning). Differentiable everywhere (the kink's gradient is 0).
+    keras: ``squared_hinge`` / ``SquaredHinge`` (mean over the last axis, then the reduction);
+    torch: none (multiloss extra ``SquaredHingeLoss``); optax: none (extra ``squared_hinge_loss``,
+    signed labels). See :func:`hinge` for the unsquared loss.
+    """
+    fn = "squared_hinge"
+    xp, target = elementwise_inputs(fn, input, target, reduction)
+    target = _hinge_labels(xp, fn, target, labels)
+    h = _clamp_min0(xp, 1 - target * input)  # keras: square(maximum(1 - y_true * y_pred, 0))
+    return reduce(xp, h * h, reduction, fn)
+
+
+def _class_scores(fn: str, input: Any) -> int:
+    """The class axis of scores ``(N, C, d1, ...)`` or ``(C,)`` (torch's), with ``C > 0``."""
+    shape = shape_of(input)
+    if len(shape) == 0:
+        raise ValueError(
+            f"{fn}: argument 'input' must have a class dimension, (C,) or (N, C, ...); got a 0-d array"
+        )
+    cd = class_axis(input)
+    if shape[cd] == 0:
+        raise ValueError(f"{fn}: argument 'input' must have at least one class (dimension {cd}); got shape {shape}")
+    return cd
+
+
+def categorical_hinge(input: Any, target: Any, reduction: str = "mean") -> Any:
+    r"""Categorical (Crammer-Singer style) hinge of scores against one-hot targets:
+    :math:`\ell_n = \max(\mathrm{neg}_n - \mathrm{pos}_n + 1, 0)` with
+    :math:`\mathrm{pos}_n = \sum_c y_{n,c} x_{n,c}` and
+    :math:`\mathrm{neg}_n = \max_c (1 - y_{n,c}) x_{n,c}`.
+
+    As keras writes it: for one-hot targets the maximum also sees the target's own slot as 0,
+    so :math:`\mathrm{neg}_n = \max(0, \max_{c \ne y_n} x_{n,c})` (unlike optax's
+    :func:`multiclass_hinge_loss`, which takes :math:`\max_{c \ne y_n} x_{n,c}`). Targets in
+    {-1, 1} or soft targets are used in the same formula. Where several classes tie for the
+    maximum, the gradient is shared equally among them (as in keras, torch and jax).
+    Shapes: ``input`` ``(N, C)``, ``(N, C, d1, ...)`` or ``(C,)`` (class axis 1, or 0 unbatched);
+    ``target`` broadcastable to it; the unreduced loss drops the class axis.
+    keras: ``categorical_hinge`` / ``CategoricalHinge`` (class axis last); torch: none (multiloss
+    extra ``CategoricalHingeLoss``); optax: none (extra ``categorical_hinge_loss``).
+    """
+    fn = "categorical_hinge"
+    xp = array_namespace(input, target, fn=fn)
+    check_reduction(fn, reduction, TORCH_REDUCTIONS)
+    check_floating(xp, fn, "input", input)
+    cd = _class_scores(fn, input)
+    check_broadcasts_to(fn, "target", target, "input", input)
+    target = as_float_like(xp, target, input)
+    # keras/src/losses/losses.py categorical_hinge, in its order of operations
+    pos = xp.sum(target * input, axis=cd)
+    neg = xp.max((1.0 - target) * input, axis=cd)
+    return reduce(xp, _clamp_min0(xp, neg - pos + 1.0), reduction, fn)
+
+
+def _class_index_inputs(fn: str, input: Any, target: Any, reduction: str):
+    xp = array_namespace(input, target, fn=fn)
+    check_reduction(fn, reduction, TORCH_REDUCTIONS)
+    check_floating(xp, fn, "input", input)
+    cd = _class_scores(fn, input)
+    check_class_targets(xp, fn, input, target, cd)  # integer, shape, in [0, C) when concrete
+    return xp, cd
+
+
+def multiclass_hinge_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
+    r"""Multi-class (Crammer-Singer) hinge loss of scores against class indices:
+    :math:`\ell_n = \max_c (x_{n,c} + 1 - [c = y_n]) - x_{n,y_n}
+    = \max(0, 1 + \max_{c \ne y_n} x_{n,c} - x_{n,y_n})`.
+
+    Computed in optax's order of operations (``max(scores + 1 - one_hot) - scores[y]``), so
+    the values agree with optax's to the last bit; where several classes tie for the maximum
+    the gradient is shared equally among them (as ``jnp.max``).
+    Shapes: ``input`` ``(N, C)``, ``(N, C, d1, ...)`` or ``(C,)`` (class axis 1, or 0
+    unbatched); ``target`` integer class indices in ``[0, C)`` of the input's shape without the
+    class axis (checked eagerly on concrete arrays). Output for ``reduction='none'``: the
+    target's shape.
+    optax: ``multiclass_hinge_loss(scores, labels)`` (class axis last, unreduced); torch: none
+    (``multi_margin_loss`` sums over the classes instead of taking the max; multiloss extra
+    ``MulticlassHingeLoss``); keras: none (``categorical_hinge`` floors the maximum at 0).
+    """
+    fn = "multiclass_hinge_loss"
+    xp, cd = _class_index_inputs(fn, input, target, reduction)
+    hot = _ops.one_hot(xp, target, input.shape[cd], dtype=input.dtype, axis=cd)
+    # optax/losses/_classification.py: max(scores + 1.0 - one_hot, -1) - dot(scores, one_hot);
+    # the dot, not a gather, as the one-hot is there anyway (under jax.jit a gather's backward
+    # is a scatter: +1 kB of XLA temp at 64x10, none with the product)
+    loss = xp.max(input + 1.0 - hot, axis=cd) - xp.sum(input * hot, axis=cd)
+    return reduce(xp, loss, reduction, fn)
+
+
+def perceptron_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
+    r"""Binary perceptron loss: :math:`\ell_i = \max(0, -y_i x_i)`, labels :math:`y_i \in \{-1, 1\}`
+    (used as given).
+
+    The gradient at the kink :math:`y_i x_i = 0` is :math:`-y_i / 2`, as optax's
+    ``jnp.maximum(0, .)`` gives (jax shares the gradient of a tie equally): a model whose scores
+    start at exactly 0 (zero-initialised weights, the classic perceptron) still moves.
+    Shapes: ``input`` scores, any shape; ``target`` the same shape (broadcasting allowed, with a
+    warning; optax requires equal shapes and so does ``multiloss.jax.perceptron_loss``).
+    optax: ``perceptron_loss(predictor_outputs, targets)`` (unreduced); torch, keras: none
+    (multiloss extras ``PerceptronLoss`` / ``Perceptron``).
+    """
+    fn = "perceptron_loss"
+    xp, target = elementwise_inputs(fn, input, target, reduction)
+    z = -input * target  # optax: jnp.maximum(0, -predictor_outputs * targets)
+    # max(z, 0) with the value 0 and gradient 1/2 at z == 0 (jax's balanced tie), nan kept
+    loss = xp.where(z < 0, 0.0, xp.where(z > 0, z, 0.5 * z))
+    return reduce(xp, loss, reduction, fn)
+
+
+def multiclass_perceptron_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
+    r"""Multi-class perceptron loss (Collins 2002): :math:`\ell_n = \max_c x_{n,c} - x_{n,y_n}`.
+
+    Where several classes tie for the maximum the gradient is shared equally among them (as
+    ``jnp.max``): at all-equal scores (zero-initialised weights) it is
+    :math:`1/C - [c = y_n]`, as in optax.
+    Shapes: ``input`` ``(N, C)``, ``(N, C, d1, ...)`` or ``(C,)`` (class axis 1, or 0
+    unbatched); ``target`` integer class indices in ``[0, C)`` of the input's shape without the
+    class axis (checked eagerly on concrete arrays). Output for ``reduction='none'``: the
+    target's shape.
+    optax: ``multiclass_perceptron_loss(scores, labels)`` (class axis last, unreduced); torch,
+    keras: none (multiloss extras ``MulticlassPerceptronLoss`` / ``MulticlassPerceptron``).
+    """
+    fn = "multiclass_perceptron_loss"
+    xp, cd = _class_index_inputs(fn, input, target, reduction)
+    # optax/losses/_classification.py: max(scores, -1) - dot(scores, one_hot(labels))
+    loss = xp.max(input, axis=cd) - _ops.pick(xp, input, target, axis=cd)
     return reduce(xp, loss, reduction, fn)

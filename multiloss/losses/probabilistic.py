@@ -20,7 +20,7 @@ from .._validation import (
 )
 from ._common import as_float_like, elementwise_inputs, is_number
 
-__all__ = ["kl_div", "poisson_nll_loss", "gaussian_nll_loss"]
+__all__ = ["kl_div", "poisson_nll_loss", "gaussian_nll_loss", "generalized_kl_divergence"]
 
 KL_DIV_REDUCTIONS = ("none", "mean", "sum", "batchmean")
 
@@ -78,11 +78,16 @@ def poisson_nll_loss(
     ATen Loss.cpp ``masked_fill(target <= 1, 0)``). Then ``reduction``.
 
     Shapes: ``input`` any shape, ``target`` broadcastable to it (torch neither checks nor
-    warns). torch: ``F.poisson_nll_loss`` / ``nn.PoissonNLLLoss``; keras: ``poisson`` /
-    ``Poisson`` is ``log_input=False, eps=1e-7`` averaged over the last axis; optax: none.
+    warns). ``target`` must be >= 0: a negative count raises ``ValueError`` (checked eagerly on
+    concrete arrays; torch and keras compute a number).
+    torch: ``F.poisson_nll_loss`` / ``nn.PoissonNLLLoss``; keras: ``poisson`` / ``Poisson`` is
+    ``log_input=False, eps=1e-7`` averaged over the last axis; optax: none.
     """
     fn = "poisson_nll_loss"
     xp, target = elementwise_inputs(fn, input, target, reduction, warn_broadcast=False)
+    # counts are >= 0 (checked on concrete arrays; torch and keras do not check, and torch's
+    # own OpInfo / ModuleInfo samples draw targets with low=0 and .abs_(): never negative)
+    check_nonnegative(xp, fn, "target", target, what="Poisson counts")
     if log_input:
         loss = xp.exp(input) - target * input
     else:
@@ -161,4 +166,32 @@ def gaussian_nll_loss(
     loss = 0.5 * (xp.log(var) + d * d / var)
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
+    return reduce(xp, loss, reduction, fn)
+
+
+def generalized_kl_divergence(input: Any, target: Any, reduction: str = "mean") -> Any:
+    r"""Pointwise generalized Kullback-Leibler divergence of unnormalized measures, with
+    ``input`` holding **log**-values: :math:`\ell = y (\log y - x) + e^{x} - y`
+    (``0 \log 0 = 0``), the Bregman divergence of :math:`f(p) = p \log p - p` between
+    :math:`y` and :math:`p = e^{x}`; :func:`kl_div` plus :math:`e^{x} - y`, so its sum is the
+    KL divergence when both sum to one. ``target`` is expected to be >= 0 (not checked, as
+    optax).
+
+    ``reduction``: ``'none'``, ``'sum'``, ``'mean'`` (over all elements) or ``'batchmean'``
+    (sum / ``input.shape[0]``: the divergence per sample), as :func:`kl_div`.
+    Shapes: ``input`` ``(N, *)``; ``target`` broadcastable to it.
+    optax: ``generalized_kl_divergence(log_predictions, targets, axis=-1, where=None)`` and its
+    deprecated alias ``convex_kl_divergence`` (optax/losses/_classification.py: the sum over
+    ``axis`` of this, unreduced); torch, keras: none.
+    """
+    fn = "generalized_kl_divergence"
+    xp = array_namespace(input, target, fn=fn)
+    check_reduction(fn, reduction, KL_DIV_REDUCTIONS)
+    check_floating(xp, fn, "input", input)
+    target = as_float_like(xp, target, input)
+    check_broadcastable(fn, "input", input, "target", target)
+    loss = _ops.xlogy(xp, target, target) - target * input + xp.exp(input) - target
+    if reduction == "batchmean":
+        total = xp.sum(loss)
+        return total / input.shape[0] if len(input.shape) > 0 else total
     return reduce(xp, loss, reduction, fn)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .. import _ops
@@ -16,6 +17,8 @@ __all__ = [
     "huber_loss",
     "mean_absolute_percentage_error",
     "cosine_similarity",
+    "mean_squared_logarithmic_error",
+    "log_cosh",
 ]
 
 
@@ -135,3 +138,50 @@ def cosine_similarity(
         return v / xp.sqrt(xp.where(sq > epsilon, sq, epsilon))  # max(sq, eps)
 
     return reduce(xp, -xp.sum(normalize(input) * normalize(target), axis=axis), reduction, fn)
+
+
+def mean_squared_logarithmic_error(
+    input: Any, target: Any, reduction: str = "mean", epsilon: float = 1e-7
+) -> Any:
+    r"""Mean squared logarithmic error:
+    :math:`\ell_i = \left(\log(1 + \max(x_i, \epsilon)) - \log(1 + \max(y_i, \epsilon))\right)^2`,
+    then ``reduction``.
+
+    Both arguments are clipped below at ``epsilon`` (keras's ``backend.epsilon()``, 1e-7), so
+    negative values count as ``epsilon`` and get no gradient. keras writes ``log(x + 1)``
+    (keras/src/losses/losses.py ``mean_squared_logarithmic_error``); this uses ``log1p``, the
+    same function, more accurate for small ``x``. Shapes as :func:`mse_loss`.
+    keras: ``mean_squared_logarithmic_error`` / ``MeanSquaredLogarithmicError`` (mean over the
+    last axis); torch, optax: none.
+    """
+    fn = "mean_squared_logarithmic_error"
+    xp, target = elementwise_inputs(fn, input, target, reduction)
+
+    def log1p_clipped(v):
+        # max(v, eps) as a where on v >= eps: the gradient at the tie goes to v, as tf.maximum's
+        return xp.log1p(xp.where(v >= epsilon, v, epsilon))
+
+    return reduce(xp, _ops.squared_difference(xp, log1p_clipped(input), log1p_clipped(target)), reduction, fn)
+
+
+_LOG2 = math.log(2.0)
+
+
+def log_cosh(input: Any, target: Any, reduction: str = "mean") -> Any:
+    r"""Log-cosh: :math:`\ell_i = \log\cosh(x_i - y_i)`, then ``reduction``.
+
+    About :math:`d^2/2` for small errors :math:`d = x - y` and :math:`|d| - \log 2` for large
+    ones (a twice-differentiable Huber), gradient :math:`\tanh(d)`. Computed as
+    :math:`|d| + \log(1 + e^{-2|d|}) - \log 2`, finite for every finite :math:`d`: keras
+    writes ``d + softplus(-2 d) - log 2`` (keras/src/losses/losses.py ``log_cosh``, overflows
+    to inf for :math:`d < -\mathrm{max}/2`), optax ``logaddexp(d, -d) - log 2``
+    (optax/losses/_regression.py ``log_cosh``). Shapes as :func:`mse_loss`.
+    keras: ``log_cosh`` / ``LogCosh`` (mean over the last axis); optax: ``log_cosh``
+    (elementwise, ``targets=None`` means zeros); torch: none.
+    """
+    fn = "log_cosh"
+    xp, target = elementwise_inputs(fn, input, target, reduction)
+    a = xp.abs(input - target)
+    # softplus(-2a) = log1p(exp(-2a)) exactly for a >= 0 (exp <= 1: nothing to guard); two
+    # plain ops that XLA fuses (jax.nn.softplus is logaddexp with a custom jvp: 2x slower here)
+    return reduce(xp, a + xp.log1p(xp.exp(-2.0 * a)) - _LOG2, reduction, fn)

@@ -191,3 +191,122 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6,
 def triplet_margin_with_distance_loss(a, p, n, distance_function=None, margin=1.0, swap=False, reduction="mean"):
     dist = (lambda x, y: _pnorm_dist(x, y, 2.0, 1e-6)) if distance_function is None else distance_function.numpy_rowwise
     return _triplet(dist, a, p, n, margin, swap, reduction)
+
+
+# ----------------------------------------------------------------------------- batch losses
+# NT-Xent (optax/losses/_self_supervised.py) and Circle (keras/src/losses/losses.py `circle`),
+# written pair by pair from those sources' formulas.
+
+_BATCH_LABELS = np.array([0, 1, 0, 2, 1, 2, 0, 3])  # class 3 has one member: anchor 7 has no positive
+_CIRCLE_MARGINS = (0.4, 0.25)
+# reference embeddings (M=6) and their labels for circle(ref_embeddings=, ref_labels=): label 4
+# is nowhere in the batch (a negative for every anchor), label 3 gives anchor 7 a positive
+_CIRCLE_REF_LABELS = np.array([0, 1, 2, 4, 3, 0])
+
+
+def _scaled_rows(rng, n, d):
+    """Rows of norm in [0.8, 0.95]: 1 - x . y >= 0.097 > 0 for every pair (keras's clamp of the
+    distance at 0 never binds unless normalised, and then only on the diagonal)."""
+    x = rng.normal(size=(n, d))
+    return x / np.linalg.norm(x, axis=1, keepdims=True) * rng.uniform(0.8, 0.95, size=(n, 1))
+
+
+def _circle_ok(v: np.ndarray, others: np.ndarray) -> bool:
+    """The pairs of row ``v`` with every row of ``others``: their distance 1 - v.r, raw and
+    normalised, 0.05 away from the negative weight's kink at d = 1 + margin (v.r = -margin)
+    for each margin checked."""
+    raw = others @ v
+    cos = raw / (np.linalg.norm(others, axis=1) * np.linalg.norm(v))
+    return all(np.min(np.abs(c + m)) > 0.05 for c in (raw, cos) for m in _CIRCLE_MARGINS)
+
+
+def _circle_ref_embeddings() -> np.ndarray:
+    return _scaled_rows(np.random.default_rng(11), len(_CIRCLE_REF_LABELS), C)
+
+
+@domain("contrastive_batch")
+def _contrastive_batch(rng):
+    """``ntxent`` / ``circle``: embeddings ``(N, C)`` of norm in [0.8, 0.95] and int64 labels
+    ``(N,)`` of four classes (one with a single member: an anchor without positives). Each row
+    is redrawn until its pairs with the rows before it and with the fixed reference embeddings
+    of ``circle(ref_embeddings=)`` are off Circle's kinks (see :func:`_circle_ok`). NT-Xent has
+    no kink."""
+    rows = list(_circle_ref_embeddings())
+    out = []
+    while len(out) < N:
+        v = _scaled_rows(rng, 1, C)[0]
+        if _circle_ok(v, np.array(rows)):
+            rows.append(v)
+            out.append(v)
+    return {"pred": np.array(out), "target": _BATCH_LABELS.astype(np.int64)}
+
+
+def _unit(v: np.ndarray, eps: float) -> np.ndarray:
+    return v / math.sqrt(max(float(v @ v), eps))
+
+
+def _ntxent_pairs(x, y, temperature):
+    """(N, N) per-pair losses (0 off the positive pairs) and the number of positive pairs."""
+    n = len(y)
+    u = [_unit(x[i], np.finfo(np.float64).eps) for i in range(n)]
+    s = [[float(u[i] @ u[j]) / temperature for j in range(n)] for i in range(n)]
+    out = np.zeros((n, n))
+    count = 0
+    for i in range(n):
+        negatives = [s[i][k] for k in range(n) if y[k] != y[i]]
+        for j in range(n):
+            if j != i and y[j] == y[i]:
+                denom = math.exp(s[i][j]) + sum(math.exp(v) for v in negatives)
+                out[i, j] = -(s[i][j] - math.log(denom))
+                count += 1
+    return out, count
+
+
+@reference("ntxent", "contrastive_batch", [*RED, {"temperature": 0.5}], dtypes=("float64", "float32", "float16"))
+@reference("ntxent", "contrastive_batch", [{"temperature": 0.5, "reduction": "sum"}], dtypes=("bfloat16",))
+def ntxent(x, y, temperature=0.07, reduction="mean"):
+    out, count = _ntxent_pairs(x, y, temperature)
+    if reduction == "none":
+        return out
+    return np.asarray(out.sum() / (count if reduction == "mean" else 1))
+
+
+def _circle_rows(x, y, ref, ref_y, gamma, margin, remove_diagonal, normalize):
+    if normalize:
+        x = np.stack([_unit(v, 1e-12) for v in x])
+        ref = np.stack([_unit(v, 1e-12) for v in ref])
+    out = np.zeros(len(y))
+    for i in range(len(y)):
+        pos, neg = [], []
+        for j in range(len(ref_y)):
+            d = max(0.0, 1.0 - float(x[i] @ ref[j]))
+            if y[i] == ref_y[j] and not (remove_diagonal and i == j):
+                pos.append(-gamma * max(margin + d, 0.0) * (margin - d))
+            elif y[i] != ref_y[j]:
+                neg.append(gamma * max(1.0 + margin - d, 0.0) * (1.0 - margin - d))
+        if pos and neg:  # else log(0) = -inf, softplus(-inf) = 0
+            z = np.logaddexp.reduce(pos) + np.logaddexp.reduce(neg)
+            out[i] = np.logaddexp(0.0, z)
+    return out
+
+
+_CIRCLE_REF = {"ref_embeddings": _circle_ref_embeddings(), "ref_labels": _CIRCLE_REF_LABELS.astype(np.int64)}
+
+
+# gamma=80 scales each distance's rounding 80-fold: half precision is held on gamma=4
+@reference("circle", "contrastive_batch",
+           [*RED, {"remove_diagonal": False}, {"normalize": False}, {"normalize": False, "remove_diagonal": False},
+            {"gamma": 30.0, "margin": 0.25, "reduction": "none"}, {**_CIRCLE_REF, "reduction": "none"},
+            {**_CIRCLE_REF, "normalize": False}], dtypes=("float64", "float32"))
+@reference("circle", "contrastive_batch", [{"gamma": 4.0}, {"gamma": 4.0, "normalize": False, "reduction": "none"}])
+def circle(x, y, gamma=80.0, margin=0.4, remove_diagonal=True, normalize=True, reduction="mean",
+           ref_embeddings=None, ref_labels=None):
+    ref = x if ref_embeddings is None else ref_embeddings
+    ref_y = y if ref_labels is None else ref_labels
+    out = _circle_rows(x, y, ref, ref_y, gamma, margin, remove_diagonal, normalize)
+    if reduction == "none":
+        return out
+    if reduction == "sum":
+        return np.asarray(out.sum())
+    nonzero = int(np.sum(out > 0))  # keras masks loss > 0 (divide_no_nan)
+    return np.asarray(out.sum() / nonzero if nonzero else 0.0)

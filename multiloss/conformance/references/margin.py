@@ -159,3 +159,127 @@ def multi_margin(x, y, p=1, margin=1.0, weight=None, reduction="mean"):
                 s += h
         rows.append(s / n_cls)
     return reduce_np(np.array(rows).reshape(y.shape), reduction)
+
+
+# ----------------------------------------------------------------------------- keras / optax
+# (keras/src/losses/losses.py squared_hinge, categorical_hinge; optax/losses/_classification.py
+# multiclass_hinge_loss, perceptron_loss, multiclass_perceptron_loss)
+
+
+def _categorical_hinge_rows(rng, n: int, soft: bool) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` rows of scores ``(n, C)`` and targets (one-hot, or soft probabilities) whose
+    categorical hinge is >= 0.1 away from its kink, whose ``(1 - y) x`` has a maximum >= 0.1
+    above the runner-up (no tie, so no split gradient) and, one-hot, whose largest non-target
+    score is >= 0.1 away from 0 (the target slot's own 0 in keras's maximum)."""
+    xs: list[np.ndarray] = []
+    ts: list[np.ndarray] = []
+    while len(xs) < n:
+        x = rng.normal(scale=1.5, size=C)
+        if soft:
+            e = np.exp(rng.normal(size=C))
+            t = e / e.sum()
+        else:
+            t = np.eye(C)[rng.integers(0, C)]
+        masked = np.sort((1 - t) * x)
+        z = masked[-1] - (t * x).sum() + 1
+        others = x[t == 0] if not soft else x
+        if abs(z) < 0.1 or masked[-1] - masked[-2] < 0.1 or (not soft and abs(others.max()) < 0.1):
+            continue
+        xs.append(x)
+        ts.append(t)
+    return np.stack(xs), np.stack(ts)
+
+
+@domain("categorical_hinge")
+def _categorical_hinge(rng):
+    """keras ``CategoricalHinge``: scores ``(N, C)`` and one-hot targets, off the kinks; rows
+    with the loss at 0 and rows where every non-target score is negative included."""
+    pred, target = _categorical_hinge_rows(rng, N, soft=False)
+    pred[0] = np.abs(pred[0]) * -1 - 0.2  # every non-target score negative: keras's max is the 0 slot
+    pred[0, np.argmax(target[0])] = 0.5
+    y1 = np.argmax(target[1])  # a row at loss 0: the target score 1.5 above the others and 0
+    pred[1, y1] = max(np.delete(pred[1], y1).max(), 0.0) + 1.5
+    return {"pred": pred, "target": target}
+
+
+@domain("categorical_hinge_soft")
+def _categorical_hinge_soft(rng):
+    """``categorical_hinge`` with soft targets (probabilities), off the kinks."""
+    pred, target = _categorical_hinge_rows(rng, N, soft=True)
+    return {"pred": pred, "target": target}
+
+
+@domain("categorical_hinge_3d")
+def _categorical_hinge_3d(rng):
+    """``categorical_hinge`` on ``(4, C, 3)`` scores (torch's class axis 1) and one-hot targets."""
+    pred, target = _categorical_hinge_rows(rng, 12, soft=False)
+    # C-contiguous: the runner's finite differences write through reshape(-1) views
+    to3d = lambda a: np.ascontiguousarray(a.reshape(4, 3, C).transpose(0, 2, 1))  # noqa: E731
+    return {"pred": to3d(pred), "target": to3d(target)}
+
+
+@domain("multi_margin_index_3d")
+def _multi_margin_index_3d(rng):
+    """Class-index losses on ``(4, C, 3)`` scores (torch's class axis 1; each ``(C,)`` slice on
+    the 0.37 grid) and class indices ``(4, 3)``."""
+    rows = _grid_rows(rng, 12)
+    pred = np.ascontiguousarray(rows.reshape(4, 3, C).transpose(0, 2, 1))  # C order (see above)
+    return {"pred": pred, "target": rng.integers(0, C, size=(4, 3))}
+
+
+def _class_rows(x, y):
+    """Scores with the class axis 1 (or 0 unbatched) as rows ``(M, C)``, labels ``(M, ...)``."""
+    if x.ndim == 1:
+        return x[None], y[None] if y.shape == x.shape else np.reshape(y, (1,))
+    rows = np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
+    lab = np.moveaxis(y, 1, -1).reshape(-1, x.shape[1]) if y.shape == x.shape else y.reshape(-1)
+    return rows, lab
+
+
+def _out_shape(x):
+    return () if x.ndim == 1 else (x.shape[0],) + x.shape[2:]
+
+
+@reference("squared_hinge", "hinge", RED)
+@reference("squared_hinge", "hinge01", [{}, {"labels": "signed"}, {"reduction": "none"}])
+def squared_hinge(x, y, reduction="mean", labels="auto"):
+    if labels == "auto" and np.all((y == 0) | (y == 1)):
+        y = 2 * y - 1
+    out = np.array([max(0.0, 1.0 - b * a) ** 2 for a, b in zip(x.ravel(), y.ravel())])
+    return reduce_np(out.reshape(x.shape), reduction)
+
+
+@reference("categorical_hinge", "categorical_hinge", RED)
+@reference("categorical_hinge", "categorical_hinge_soft", [{}, {"reduction": "none"}])
+@reference("categorical_hinge", "categorical_hinge_3d", [{}, {"reduction": "none"}])
+def categorical_hinge(x, y, reduction="mean"):
+    rows, lab = _class_rows(x, y)
+    out = []
+    for xr, yr in zip(rows, lab):
+        pos = sum(b * a for a, b in zip(xr, yr))
+        neg = max((1 - b) * a for a, b in zip(xr, yr))
+        out.append(max(neg - pos + 1.0, 0.0))
+    return reduce_np(np.array(out).reshape(_out_shape(x)), reduction)
+
+
+@reference("multiclass_hinge_loss", "multi_margin_index", RED)
+@reference("multiclass_hinge_loss", "multi_margin_index_3d", [{}, {"reduction": "none"}])
+def multiclass_hinge(x, y, reduction="mean"):
+    """Crammer-Singer: max(0, 1 + max_{c != y} x_c - x_y)."""
+    rows, lab = _class_rows(x, y)
+    out = [max(0.0, 1.0 + max(a for c, a in enumerate(xr) if c != t) - xr[t]) for xr, t in zip(rows, lab)]
+    return reduce_np(np.array(out).reshape(_out_shape(x)), reduction)
+
+
+@reference("perceptron_loss", "signed_margin", RED)
+def perceptron(x, y, reduction="mean"):
+    out = np.array([max(0.0, -a * b) for a, b in zip(x.ravel(), y.ravel())])
+    return reduce_np(out.reshape(x.shape), reduction)
+
+
+@reference("multiclass_perceptron_loss", "multi_margin_index", RED)
+@reference("multiclass_perceptron_loss", "multi_margin_index_3d", [{}, {"reduction": "none"}])
+def multiclass_perceptron(x, y, reduction="mean"):
+    rows, lab = _class_rows(x, y)
+    out = [max(xr) - xr[t] for xr, t in zip(rows, lab)]
+    return reduce_np(np.array(out).reshape(_out_shape(x)), reduction)

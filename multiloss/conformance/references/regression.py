@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from ..domains import C, N, _away_from, domain
 from ._base import ELEM_W, RED, reduce_np, reference
 
 
@@ -62,3 +63,32 @@ def cosine(p, t, reduction="mean"):
         nb = math.sqrt(max(float(b @ b), 1e-12))
         rows.append(-float(a @ b) / (na * nb))
     return reduce_np(np.array(rows).reshape(p.shape[:-1]), reduction)
+
+
+@domain("regression_positive")
+def _regression_positive(rng):
+    """MSLE's natural inputs: predictions ``(N, C)`` in [0.05, 5] (well above the clip at 1e-7;
+    none within 0.1 of 0.5, the clip of the ``epsilon=0.5`` option), non-negative targets with
+    exact zeros (clipped to epsilon, no gradient needed)."""
+    target = rng.uniform(0.0, 5.0, size=(N, C))
+    target.reshape(-1)[::7] = 0.0
+    return {"pred": _away_from(rng.uniform(0.05, 5.0, size=(N, C)), (0.5,), 0.1), "target": target}
+
+
+# keras/src/losses/losses.py: both clipped below at epsilon, then log(x + 1); the "regression"
+# domain (about half its predictions negative, none within 0.04 of the clip) covers the clip
+@reference("mean_squared_logarithmic_error", "regression_positive", [*RED, {"epsilon": 0.5}])
+@reference("mean_squared_logarithmic_error", "regression", [{}, {"reduction": "none"}])
+def msle(p, t, reduction="mean", epsilon=1e-7):
+    out = np.empty_like(p)
+    for i, (a, b) in enumerate(zip(p.ravel(), t.ravel())):
+        out.ravel()[i] = (math.log1p(max(a, epsilon)) - math.log1p(max(b, epsilon))) ** 2
+    return reduce_np(out, reduction)
+
+
+@reference("log_cosh", "regression", RED)
+def log_cosh(p, t, reduction="mean"):
+    out = np.empty_like(p)
+    for i, (a, b) in enumerate(zip(p.ravel(), t.ravel())):
+        out.ravel()[i] = math.log(math.cosh(a - b))
+    return reduce_np(out, reduction)
