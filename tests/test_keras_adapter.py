@@ -80,8 +80,8 @@ def test_class_and_function_signatures_are_keras(row, attr):
 
 
 def test_extras_signatures_and_docs():
-    assert str(inspect.signature(mk.FocalLoss)).startswith("(gamma=2.0, alpha=0.75, from_logits=False, reduction=")
-    assert str(inspect.signature(mk.SCELoss)).startswith("(alpha=0.1, beta=1.0, from_logits=True, reduction=")
+    assert str(inspect.signature(mk.FocalLoss)).startswith("(*, gamma=2.0, alpha=0.75, from_logits=False, reduction=")
+    assert str(inspect.signature(mk.SCELoss)).startswith("(*, alpha=0.1, beta=1.0, from_logits=True, reduction=")
     for name in ALL + [r.fn for r in TABLE]:
         assert getattr(mk, name).__doc__ and "multiloss." in getattr(mk, name).__doc__, name
 
