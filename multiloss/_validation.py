@@ -5,17 +5,20 @@ Every check raises a :mod:`multiloss.errors` class (a ``ValueError`` / ``TypeErr
 ``kind``) that the adapters re-raise as their framework's class too (torch: RuntimeError ...).
 
 Shape and dtype checks are static (they run at trace time under ``jax.jit`` and
-``tf.function`` too). Value checks read array contents, so they run only when the
-array is concrete (:func:`multiloss._ops.is_concrete`): eagerly on NumPy, eager
-torch/TF and concrete JAX arrays; skipped while tracing/compiling.
+``tf.function`` too). Value checks look at array contents, as the mode of
+:mod:`multiloss.checks` says (docs/checks.md): by default they read host arrays (NumPy,
+CPU torch, eager CPU TensorFlow, concrete CPU JAX), assert on the device where the
+framework can without a synchronisation (torch ``_assert_async`` on CUDA), and are skipped
+while tracing/compiling; never a host read of an accelerator array outside ``"strict"``.
 """
 
 from __future__ import annotations
 
 import warnings
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from . import _ops
+from . import checks as _checks
 from .errors import DTypeError, IndexRangeError, OptionError, ShapeError
 
 __all__ = [
@@ -26,8 +29,15 @@ __all__ = [
     "check_same_shape",
     "check_broadcasts_to",
     "check_class_targets",
+    "check_class_target_shape",
+    "check_class_target_values",
     "check_index_range",
     "check_probabilities",
+    "check_nonnegative",
+    "check_min_max",
+    "check_all",
+    "concrete_min_max",
+    "value_route",
     "check_weight",
     "shape_of",
     "numel",
@@ -149,14 +159,127 @@ def check_same_shape(fn: str, a_name: str, a: Any, b_name: str, b: Any) -> None:
         )
 
 
-def check_class_targets(
-    xp, fn: str, input: Any, target: Any, class_axis: int, ignore_index: int | None = None
-) -> bool:
-    """Integer class-index targets: shape = input's shape without the class axis; values in
-    ``[0, C)`` (or ``ignore_index``) when concrete.
+# ---------------------------------------------------------------------------------------------
+# Value checks. Each one asks value_route() how it may look at the values (multiloss.checks):
+# READ them on the host (host arrays; any concrete array in "strict" mode) and raise the exact
+# message with the offending value; ASSERT on the device (torch._assert_async, a checkify check,
+# a tf.debugging.Assert graph op) with the same message less the value, which cannot be read;
+# or SKIP (mode "off", empty arrays, accelerator arrays whose framework has no asynchronous
+# assertion, traced code unless the mode is "traced"). Never a host read of an accelerator
+# array unless the mode is "strict".
+# ---------------------------------------------------------------------------------------------
 
-    Returns whether some target may equal ``ignore_index`` (always ``True`` when the values
-    cannot be read, e.g. under ``jit``), so callers can skip the masking work otherwise."""
+SKIP, READ, ASSERT = 0, 1, 2
+
+
+def value_route(xp, x: Any) -> int:
+    """How a value check may look at ``x`` now: :data:`READ` (values readable on the host),
+    :data:`ASSERT` (an assertion on the device, :func:`multiloss._ops.device_assert`) or
+    :data:`SKIP`, by the mode of :func:`multiloss.checks.get_value_checks`."""
+    mode = _checks.get_value_checks()
+    if mode == "off" or 0 in x.shape:  # (min/max of nothing: nothing to check)
+        return SKIP
+    if _ops.is_concrete(xp, x):
+        if mode == "strict" or _ops.is_host(xp, x):
+            return READ
+    elif mode != "traced":
+        return SKIP
+    return ASSERT if _ops.can_device_assert(xp, x) else SKIP
+
+
+def _read(cast: Callable[[Any], Any], lo: Any, hi: Any) -> tuple[Any, Any] | None:
+    """``(cast(lo), cast(hi))`` (Python numbers), or ``None`` when they cannot be read after all:
+    ``jax.jit`` over a closed-over concrete array, whose reductions are traced (reading one
+    raises jax's ``ConcretizationTypeError``, a ``TypeError``). A helper of its own: AutoGraph
+    (``tf.function``) fails to convert a ``try`` whose ``else`` returns."""
+    try:
+        return cast(lo), cast(hi)
+    except TypeError:
+        return None
+
+
+def _unreadable(xp, reduced: Any) -> int:
+    """The route of a READ check whose reduction cannot be read after all (see :func:`_read`;
+    ``is_concrete`` is true for the closed-over array, not for what is computed from it inside
+    the trace): checked like traced code, asserted in ``"traced"`` mode, else skipped."""
+    if _checks.get_value_checks() == "traced" and _ops.can_device_assert(xp, reduced):
+        return ASSERT
+    return SKIP
+
+
+def check_min_max(
+    xp,
+    x: Any,
+    ok: Callable[[Any, Any], Any],
+    host_error: Callable[[Any, Any], Exception],
+    device_message: str | Callable[[], str],
+    *,
+    of: Callable[[Any], Any] | None = None,
+    cast: Callable[[Any], Any] = float,
+) -> tuple[Any, Any] | None:
+    """A value check on the minimum and maximum of ``of(x)`` (default ``x``), by the mode;
+    returns ``(min, max)`` as read (``cast``) when the values were read on the host, else
+    ``None``.
+
+    ``ok(lo, hi)`` says whether the values pass; it is called with Python numbers (``cast`` of
+    the values read on the host) or with 0-d arrays (for the device assertion), so write it
+    with comparisons joined by ``&`` and ``|`` (``(lo >= 0) & (hi <= 1)``; not ``and``/``or``,
+    which read an array, nor ``~``, which is -2 on Python's ``True``).
+    ``host_error(lo, hi)`` builds the exception raised when a read fails; ``device_message``
+    (naming the function and the argument; or a function building it, called only when an
+    assertion is emitted, so the happy path formats no string) is the assertion's."""
+    how = value_route(xp, x)
+    if how == SKIP:
+        return None
+    lo, hi = _ops.min_max(xp, x if of is None else of(x))
+    if how == READ:
+        read = _read(cast, lo, hi)
+        if read is None:  # traced after all
+            how = _unreadable(xp, lo)
+        elif not ok(*read):
+            raise host_error(*read)
+        else:
+            return read
+    if how == ASSERT:
+        _ops.device_assert(xp, ok(lo, hi), device_message() if callable(device_message) else device_message)
+    return None
+
+
+def check_all(xp, x: Any, valid: Callable[[Any], Any], host_error: Callable[[Any, Any], Exception],
+              device_message: str | Callable[[], str]) -> None:
+    """A value check that every element of the boolean ``valid(x)`` is true, by the mode (for
+    conditions that min/max cannot express). ``host_error(x, valid)`` builds the exception
+    raised when a read finds an invalid element."""
+    how = value_route(xp, x)
+    if how == SKIP:
+        return
+    ok = xp.all(valid(x))
+    if how == READ:
+        read = _read(bool, ok, True)
+        if read is None:  # traced after all
+            how = _unreadable(xp, ok)
+        elif not read[0]:
+            raise host_error(x, valid(x))
+        else:
+            return
+    if how == ASSERT:
+        _ops.device_assert(xp, ok, device_message() if callable(device_message) else device_message)
+
+
+def concrete_min_max(xp, x: Any) -> tuple[Any, Any] | None:
+    """``(min, max)`` of ``x``'s values when a value check may read them now (a host array, or
+    any concrete array in ``"strict"`` mode; see :func:`value_route`), else ``None``: empty,
+    checks off, an accelerator array, or traced. Gradient-free. Prefer :func:`check_min_max`,
+    which also asserts on the device where it cannot read."""
+    if value_route(xp, x) != READ:
+        return None
+    lo, hi = _ops.min_max(xp, x)
+    return (lo, hi) if _ops.is_concrete(xp, lo) else None
+
+
+def check_class_target_shape(xp, fn: str, input: Any, target: Any, class_axis: int) -> None:
+    """The static half of :func:`check_class_targets`: an integer ``target`` with the shape of
+    ``input`` without its class axis."""
     check_integer(xp, fn, "target", target)
     in_shape = shape_of(input)
     expected = in_shape[:class_axis] + in_shape[class_axis + 1 :]
@@ -165,27 +288,70 @@ def check_class_targets(
             f"{fn}: Expected target size {expected} (input {in_shape} without its class "
             f"dimension {class_axis}) for class-index targets; got {shape_of(target)}"
         )
-    n_classes = in_shape[class_axis]
-    if n_classes is None or numel(target) == 0 or not _ops.is_concrete(xp, target):
-        return ignore_index is not None
-    lo, hi = _ops.min_max(xp, target)
-    # under jax.jit a closed-over concrete array still yields traced reductions
-    if not _ops.is_concrete(xp, lo):
-        return ignore_index is not None
-    lo, hi = int(lo), int(hi)
-    if lo >= 0 and hi < n_classes:
-        # all valid; an ignore_index inside [0, C) may still be present
-        return ignore_index is not None and 0 <= ignore_index < n_classes
-    valid = (target >= 0) & (target < n_classes)
-    if ignore_index is not None:
-        valid = valid | (target == ignore_index)
-    if not bool(xp.all(valid)):
-        raise IndexRangeError(
-            f"{fn}: argument 'target' must hold class indices in [0, {n_classes})"
-            + (f" or ignore_index={ignore_index}" if ignore_index is not None else "")
-            + f"; got a value out of range (e.g. {_sample_bad(xp, target, valid)})"
-        )
-    return True
+
+
+def _class_range(fn: str, n_classes: int, ignore_index: int | None) -> str:
+    return (f"{fn}: argument 'target' must hold class indices in [0, {n_classes})"
+            + (f" or ignore_index={ignore_index}" if ignore_index is not None else "") + "; got a value out of range")
+
+
+def check_class_target_values(
+    xp, fn: str, input: Any, target: Any, class_axis: int, ignore_index: int | None = None
+) -> bool:
+    """The value half of :func:`check_class_targets` (shapes already checked): class indices in
+    ``[0, C)`` or ``ignore_index``, by the value-check mode (read on the host, asserted on the
+    device, or skipped).
+
+    Returns whether some target may equal ``ignore_index``: read on the host when the values
+    are read, else ``True`` whenever an ``ignore_index`` is given (the caller keeps the
+    masking work)."""
+    may_ignore = ignore_index is not None
+    n_classes = input.shape[class_axis]  # (an int, or None for a dimension unknown while tracing)
+    if n_classes is None:
+        return may_ignore
+    how = value_route(xp, target)
+    if how == SKIP:
+        return may_ignore
+    lo = hi = None
+    if how == READ:
+        lo, hi = _ops.min_max(xp, target)
+        read = _read(int, lo, hi)
+        if read is not None:
+            if read[0] >= 0 and read[1] < n_classes:
+                # all valid; an ignore_index inside [0, C) may still be present
+                return ignore_index is not None and 0 <= ignore_index < n_classes
+            valid = (target >= 0) & (target < n_classes)
+            if may_ignore:
+                valid = valid | (target == ignore_index)
+            if not bool(xp.all(valid)):
+                raise IndexRangeError(f"{_class_range(fn, n_classes, ignore_index)} (e.g. "
+                                      f"{_sample_bad(xp, target, valid)})")
+            return True
+        how = _unreadable(xp, lo)  # traced after all
+    if how == ASSERT:
+        if ignore_index is None or 0 <= ignore_index < n_classes:
+            # (an ignore_index inside [0, C) is a valid class already: min/max say everything)
+            if lo is None:
+                lo, hi = _ops.min_max(xp, target)
+            ok = (lo >= 0) & (hi < n_classes)
+        else:
+            ok = xp.all(((target >= 0) & (target < n_classes)) | (target == ignore_index))
+        _ops.device_assert(xp, ok, _class_range(fn, n_classes, ignore_index))
+    return may_ignore
+
+
+def check_class_targets(
+    xp, fn: str, input: Any, target: Any, class_axis: int, ignore_index: int | None = None
+) -> bool:
+    """Integer class-index targets: shape = input's shape without the class axis
+    (:func:`check_class_target_shape`, static); values in ``[0, C)`` (or ``ignore_index``) by
+    the value-check mode (:func:`check_class_target_values`).
+
+    Returns whether some target may equal ``ignore_index`` (always ``True`` when the values
+    cannot be read, e.g. under ``jit`` or on an accelerator), so callers can skip the masking
+    work otherwise."""
+    check_class_target_shape(xp, fn, input, target, class_axis)
+    return check_class_target_values(xp, fn, input, target, class_axis, ignore_index)
 
 
 def _sample_bad(xp, target, valid):
@@ -198,51 +364,41 @@ def _sample_bad(xp, target, valid):
         return f"a value in [{int(xp.min(target))}, {int(xp.max(target))}]"
 
 
-def concrete_min_max(xp, x: Any) -> tuple[Any, Any] | None:
-    """``(min, max)`` of ``x``'s values when they can be read now (a concrete host array), else
-    ``None``: empty, or traced (under ``jax.jit`` a closed-over concrete array still yields
-    traced reductions). Gradient-free: a value check records nothing for autograd."""
-    if numel(x) == 0 or not _ops.is_concrete(xp, x):
-        return None
-    lo, hi = _ops.min_max(xp, _ops.stop_gradient(xp, x))
-    if not _ops.is_concrete(xp, lo):
-        return None
-    return lo, hi
-
-
 def check_nonnegative(xp, fn: str, name: str, x: Any, what: str = "a variance") -> None:
-    """Values >= 0 (when concrete; torch raises for a negative variance, ``any(var < 0)``);
-    nan passes, as in torch."""
-    bounds = concrete_min_max(xp, x)
-    if bounds is not None and float(bounds[0]) < 0:
-        raise OptionError(f"{fn}: argument '{name}' must be >= 0 ({what}); got a minimum of {float(bounds[0]):.6g}")
+    """Values >= 0, by the value-check mode (torch raises for a negative variance,
+    ``any(var < 0)``); nan passes, as in torch."""
+    check_min_max(
+        xp, x, lambda lo, hi: (lo >= 0) | (lo != lo),  # noqa: PLR0124 - nan passes (lo != lo); not ~(lo < 0): ~True is -2
+        lambda lo, hi: OptionError(f"{fn}: argument '{name}' must be >= 0 ({what}); got a minimum of {lo:.6g}"),
+        lambda: f"{fn}: argument '{name}' must be >= 0 ({what}); got a negative value",
+    )
 
 
 def check_index_range(xp, fn: str, name: str, x: Any, low: int, high: int | None, what: str = "class indices") -> None:
-    """Integer ``x`` holds values in ``[low, high)`` (when concrete), e.g. the -1-padded class
-    indices of ``multilabel_margin_loss`` (``low=-1``). Shapes are the caller's to check."""
-    bounds = concrete_min_max(xp, x)
-    if bounds is None:
-        return
-    lo, hi = int(bounds[0]), int(bounds[1])
-    if lo < low or (high is not None and hi >= high):  # high None: unknown while tracing
-        raise IndexRangeError(
-            f"{fn}: argument '{name}' must hold {what} in [{low}, {high}); got a value out of "
-            f"range ({lo if lo < low else hi})"
-        )
+    """Integer ``x`` holds values in ``[low, high)``, by the value-check mode, e.g. the
+    -1-padded class indices of ``multilabel_margin_loss`` (``low=-1``). Shapes are the
+    caller's to check."""
+    head = lambda: f"{fn}: argument '{name}' must hold {what} in [{low}, {high}); got a value out of range"  # noqa: E731
+    if high is None:  # unknown while tracing: only the lower bound
+        ok = lambda lo, hi: lo >= low  # noqa: E731
+    else:
+        ok = lambda lo, hi: (lo >= low) & (hi < high)  # noqa: E731
+    check_min_max(xp, x, ok, lambda lo, hi: IndexRangeError(f"{head()} ({lo if lo < low else hi})"), head, cast=int)
+
+
+_LOGITS_HINT = " (pass logits to the *_with_logits / from_logits variant)"
 
 
 def check_probabilities(xp, fn: str, name: str, x: Any) -> None:
-    """Values in [0, 1] (when concrete): torch's ``binary_cross_entropy`` contract."""
-    bounds = concrete_min_max(xp, x)
-    if bounds is None:
-        return
-    lo, hi = float(bounds[0]), float(bounds[1])
-    if not (lo >= 0 and hi <= 1):  # also false for nan
-        raise OptionError(
-            f"{fn}: argument '{name}' must hold probabilities in [0, 1]; got values in "
-            f"[{lo:.6g}, {hi:.6g}] (pass logits to the *_with_logits / from_logits variant)"
-        )
+    """Values in [0, 1], by the value-check mode: torch's ``binary_cross_entropy`` contract
+    (torch checks it in its kernel, on the device)."""
+    check_min_max(
+        xp, x, lambda lo, hi: (lo >= 0) & (hi <= 1),  # also false for nan
+        lambda lo, hi: OptionError(f"{fn}: argument '{name}' must hold probabilities in [0, 1]; got values in "
+                                   f"[{lo:.6g}, {hi:.6g}]{_LOGITS_HINT}"),
+        lambda: f"{fn}: argument '{name}' must hold probabilities in [0, 1]; got a value outside [0, 1] or nan"
+                f"{_LOGITS_HINT}",
+    )
 
 
 def check_weight(fn: str, name: str, weight: Any, n: int | None, what: str = "class") -> None:

@@ -44,6 +44,28 @@ def _is_concrete(x):
     return not isinstance(x, jax.core.Tracer)
 
 
+def _is_host(x):
+    # a concrete array whose every device is a CPU: reading it costs no accelerator sync
+    devices = getattr(x, "devices", None)
+    return devices is None or all(d.platform == "cpu" for d in devices())
+
+
+def _can_device_assert(x):
+    # a checkify check needs a trace to live in: eagerly it would be evaluated (a host read)
+    return isinstance(x, jax.core.Tracer)
+
+
+def _device_assert(cond, message):
+    # checkify.debug_check, not checkify.check: under checkify.checkify both become a
+    # functionalized error, but a plain check under jax.jit without checkify fails to lower
+    # ("Cannot abstractly evaluate a checkify.check which was not functionalized",
+    # jax/_src/checkify.py check_lowering_rule) while a debug check lowers to nothing there.
+    # The message is a format string for checkify: braces are escaped.
+    from jax.experimental import checkify
+
+    checkify.debug_check(cond, message.replace("{", "{{").replace("}", "}}"))
+
+
 def _staged(x) -> bool:
     """Whether ``x`` is being staged into a compiled program (``jit``, ``vmap``, a loop body)
     rather than computed now. Eager autodiff (``jax.grad`` outside ``jit``) wraps concrete
@@ -86,6 +108,9 @@ _ops.register(
     pick=_pick,
     one_hot=_one_hot,
     is_concrete=_is_concrete,
+    is_host=_is_host,
+    can_device_assert=_can_device_assert,
+    device_assert=_device_assert,
 )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from .. import _ops
 from .._namespace import array_namespace, is_array
 from .._reduction import TORCH_REDUCTIONS
-from .._validation import check_floating, check_reduction, dtype_name, shape_of
+from .._validation import check_all, check_floating, check_min_max, check_reduction, dtype_name, shape_of
 from ._common import is_number
 
 __all__ = ["ctc_loss"]
@@ -56,45 +56,46 @@ def _lengths(xp, fn: str, name: str, x: Any, n: int | None, batched: bool, like:
 
 
 def _check_range(xp, fn: str, name: str, x: Any, hi: int | None, hi_what: str) -> int | None:
-    """Lengths in ``[0, hi]`` when concrete; returns the largest length (``None`` when the
-    values cannot be read, e.g. under ``jit``)."""
-    if shape_of(x)[0] == 0 or not _ops.is_concrete(xp, x):
-        return 0 if shape_of(x)[0] == 0 else None
-    lo, top = _ops.min_max(xp, x)
-    if not _ops.is_concrete(xp, lo):  # traced reductions of a closed-over array
-        return None
-    lo, top = int(lo), int(top)
-    if lo < 0 or (hi is not None and top > hi):
-        raise ValueError(
-            f"{fn}: argument '{name}' must hold lengths in [0, {hi}] ({hi_what}); got values "
-            f"in [{lo}, {top}]"
-        )
-    return top
+    """Lengths in ``[0, hi]``, by the value-check mode (read on the host, asserted on the device
+    or skipped: :mod:`multiloss.checks`); returns the largest length when the values were read
+    (``None`` otherwise, e.g. under ``jit`` or on an accelerator)."""
+    if shape_of(x)[0] == 0:
+        return 0
+    read = check_min_max(
+        xp, x, (lambda lo, top: lo >= 0) if hi is None else (lambda lo, top: (lo >= 0) & (top <= hi)),
+        lambda lo, top: ValueError(f"{fn}: argument '{name}' must hold lengths in [0, {hi}] ({hi_what}); got "
+                                   f"values in [{lo}, {top}]"),
+        lambda: f"{fn}: argument '{name}' must hold lengths in [0, {hi}] ({hi_what}); got a value out of range",
+        cast=int,
+    )
+    return None if read is None else read[1]
 
 
 def _check_targets(xp, fn: str, targets: Any, valid: Any, n_classes: int, blank: int) -> None:
-    """Labels inside the target lengths in ``[0, C)`` and not the blank, when concrete."""
-    if 0 in shape_of(targets) or not _ops.is_concrete(xp, targets):
+    """Labels inside the target lengths in ``[0, C)`` and not the blank, by the value-check mode."""
+    if 0 in shape_of(targets):
         return
-    bad = valid & ((targets < 0) | (targets >= n_classes) | (targets == blank))
-    any_bad = xp.any(bad)
-    if not _ops.is_concrete(xp, any_bad) or not bool(any_bad):
-        return
-    flat_bad = xp.reshape(bad, (-1,))
-    i = int(xp.argmax(xp.astype(flat_bad, xp.int32)))
-    value = int(xp.reshape(targets, (-1,))[i])
-    raise ValueError(
-        f"{fn}: argument 'targets' must hold class indices in [0, {n_classes}) other than the "
-        f"blank ({blank}) within each target length; got {value}"
-    )
+    what = f"must hold class indices in [0, {n_classes}) other than the blank ({blank}) within each target length"
+
+    def host_error(t: Any, good: Any) -> Exception:
+        i = int(xp.argmax(xp.astype(xp.reshape(~good, (-1,)), xp.int32)))
+        return ValueError(f"{fn}: argument 'targets' {what}; got {int(xp.reshape(t, (-1,))[i])}")
+
+    check_all(xp, targets, lambda t: ~(valid & ((t < 0) | (t >= n_classes) | (t == blank))), host_error,
+              lambda: f"{fn}: argument 'targets' {what}; got a value out of range or the blank")
 
 
 def _check_total(xp, fn: str, target_lengths: Any, total: int) -> None:
-    """Concatenated targets: the (readable) lengths add up to their length, as torch checks."""
-    got = int(xp.sum(target_lengths))
-    if got != total:
-        raise ValueError(f"{fn}: argument 'target_lengths' must add up to the length of the "
-                         f"concatenated 'targets' {total}; got a sum of {got}")
+    """Concatenated targets: the lengths add up to their length, as torch checks (by the
+    value-check mode)."""
+    check_min_max(
+        xp, target_lengths, lambda got, _: got == total,
+        lambda got, _: ValueError(f"{fn}: argument 'target_lengths' must add up to the length of the "
+                                  f"concatenated 'targets' {total}; got a sum of {got}"),
+        lambda: f"{fn}: argument 'target_lengths' must add up to the length of the concatenated 'targets' "
+                f"{total}; got another sum",
+        of=xp.sum, cast=int,
+    )
 
 
 def _unconcatenate(xp, targets: Any, target_lengths: Any, max_length: int | None) -> Any:
@@ -199,8 +200,7 @@ def ctc_loss(
     _check_range(xp, fn, "input_lengths", input_lengths, n_frames, "T, the frames of 'log_probs'")
     if concatenated:
         longest = _check_range(xp, fn, "target_lengths", target_lengths, None, "")
-        if longest is not None:  # the lengths are readable
-            _check_total(xp, fn, target_lengths, t_shape[0])
+        _check_total(xp, fn, target_lengths, t_shape[0])
         targets = _unconcatenate(xp, targets, target_lengths, longest)
     else:
         _check_range(xp, fn, "target_lengths", target_lengths, shape_of(targets)[1],

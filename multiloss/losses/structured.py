@@ -32,8 +32,8 @@ from .._validation import (
     check_class_targets,
     check_floating,
     check_integer,
+    check_min_max,
     check_reduction,
-    concrete_min_max,
     dtype_name,
     shape_of,
 )
@@ -99,15 +99,17 @@ def sparsemax_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
         if not xp.isdtype(target.dtype, ("integral", "real floating")):
             raise DTypeError(f"{fn}: argument 'target' must hold binary labels (bool, integer or float); got dtype "
                              f"{dtype_name(target)}")
-        # t (t - 1) == 0 exactly for t in {0, 1}: one reduction reads the whole check (computed
-        # only when it can be read: never under jit / tf.function)
-        bounds = concrete_min_max(xp, xp.abs(target * (target - 1))) if _ops.is_concrete(xp, target) else None
-        if bounds is not None and float(bounds[1]) != 0:  # (nan too)
-            lo, hi = _ops.min_max(xp, target)
-            raise OptionError(
+        # t (t - 1) == 0 exactly for t in {0, 1}: one reduction says it all (computed only when
+        # the check runs: read on the host, asserted on the device or skipped, multiloss.checks)
+        check_min_max(
+            xp, target, lambda lo, hi: hi == 0,  # (false for nan too)
+            lambda lo, hi: OptionError(
                 f"{fn}: argument 'target' must hold binary labels in {{0, 1}}; got values in "
-                f"[{float(lo):.6g}, {float(hi):.6g}] that are not all 0 or 1"
-            )
+                f"[{float(_ops.min_max(xp, target)[0]):.6g}, {float(_ops.min_max(xp, target)[1]):.6g}] that are not "
+                f"all 0 or 1"),
+            lambda: f"{fn}: argument 'target' must hold binary labels in {{0, 1}}; got a value that is not 0 or 1",
+            of=lambda t: xp.abs(t * (t - 1)),
+        )
         positive = target != 0
     loss = _sparse_plus(xp, xp.where(positive, -input, input))
     return reduce(xp, loss, reduction, fn)
