@@ -90,24 +90,121 @@ def is_array(x: Any) -> bool:
 def array_namespace(*arrays: Any, fn: str = "multiloss") -> ModuleType:
     """The Array API namespace of ``arrays`` (``None`` and Python scalars are ignored).
 
-    Raises ``TypeError`` naming ``fn`` when the arrays come from two different libraries.
+    Raises ``TypeError`` naming ``fn`` and the argument (docs/input-policy.md) when an argument
+    is not an array, when a *required* leading argument (the first two, the prediction and the
+    target in every loss) is ``None`` or a Python scalar, and when the arrays come from two
+    different libraries. The argument's name is looked up in the calling loss's frame, on the
+    error path only: the happy path stays one dict lookup per argument.
     """
     found: ModuleType | None = None
-    first_type: type = type(None)
-    for x in arrays:
+    first: Any = None
+    for i, x in enumerate(arrays):
         if x is None or isinstance(x, _SCALARS):
+            # None where the loss requires an array, or a number as its prediction or target (a
+            # later required argument may be a number: CTC's lengths); a position found to hold
+            # an optional argument (weight=None ...) is remembered: one set lookup after that
+            if fn != "multiloss" and (x is None or i < 2) and (fn, i) not in _OPTIONAL:
+                _check_required(fn, i, x, sys._getframe(1))
             continue
         ns = _TYPE_CACHE.get(type(x))
         if ns is None:
-            ns = _resolve_type(x)
+            try:
+                ns = _resolve_type(x)
+            except TypeError as exc:
+                raise _not_an_array(fn, x, sys._getframe(1), str(exc)) from None
         if found is None:
-            found, first_type = ns, type(x)
+            found, first = ns, x
         elif ns is not found:
-            raise TypeError(
-                f"{fn}: all arrays must come from one library, got {backend_name(found)} "
-                f"({first_type.__module__}.{first_type.__qualname__}) and {backend_name(ns)} "
-                f"({type(x).__module__}.{type(x).__qualname__}); convert them to one framework first"
-            )
+            raise _two_libraries(fn, first, found, x, ns, sys._getframe(1))
     if found is None:
         raise TypeError(f"{fn}: expected at least one array argument, got only scalars/None")
     return found
+
+
+# ----------------------------------------------------------------------------- error paths only
+
+
+def _type_name(x: Any) -> str:
+    t = type(x)
+    return f"{t.__module__}.{t.__qualname__}"
+
+
+def _frames(frame: Any, fn: str, limit: int = 6) -> list:
+    """Up to ``limit`` frames from ``frame`` outwards, the one of the function named ``fn``
+    (the loss) first: where the argument names the user knows are."""
+    out: list[Any] = []
+    while frame is not None and len(out) < limit:
+        out.append(frame)
+        frame = frame.f_back
+    return [f for f in out if f.f_code.co_name == fn] + [f for f in out if f.f_code.co_name != fn]
+
+
+def _parameters(frame: Any) -> list[tuple[str, Any, bool]]:
+    """``(name, value, has_default)`` of the parameters of ``frame``'s function (``has_default``
+    is ``False`` where the function object cannot be found: then every parameter counts as
+    required)."""
+    code = frame.f_code
+    n = code.co_argcount + code.co_kwonlyargcount
+    names = code.co_varnames[:n]
+    func: Any = frame.f_globals.get(code.co_name)
+    defaults: set[str] = set()
+    same_function = getattr(func, "__code__", None) is code
+    if same_function:
+        pos = func.__defaults__ or ()
+        defaults.update(code.co_varnames[code.co_argcount - len(pos): code.co_argcount])
+        defaults.update(func.__kwdefaults__ or {})
+    values = frame.f_locals
+    return [(name, values.get(name, _MISSING), name in defaults) for name in names]
+
+
+_MISSING = object()
+
+
+def argument_name(x: Any, fn: str, frame: Any) -> str | None:
+    """The name of the parameter holding ``x`` (by identity) in the loss ``fn`` or a frame
+    around it; ``None`` when it cannot be found."""
+    for f in _frames(frame, fn):
+        for name, value, _ in _parameters(f):
+            if value is x and name not in ("fn", "self"):
+                return name
+    return None
+
+
+# (fn, position) of array_namespace's arguments found to hold an optional argument
+_OPTIONAL: set[tuple[str, int]] = set()
+
+
+def _check_required(fn: str, i: int, x: Any, frame: Any) -> None:
+    """``x`` (``None``, or a Python number in the two leading positions) at position ``i``: an
+    error when a parameter holding it in the loss ``fn`` (else the calling function) has no
+    default, i.e. the loss requires an array there; else the position is remembered as optional."""
+    frames = _frames(frame, fn, limit=3)
+    for name, value, has_default in _parameters(frames[0]):
+        if value is x and not has_default and name not in ("fn", "self"):
+            raise TypeError(
+                f"{fn}: argument '{name}' is not an array: expected an array (numpy, torch, jax, "
+                f"tensorflow or any Array API array), got {'None' if x is None else f'{_type_name(x)} {x!r}'}"
+            )
+    _OPTIONAL.add((fn, i))
+
+
+def _not_an_array(fn: str, x: Any, frame: Any, why: str) -> TypeError:
+    name = argument_name(x, fn, frame) if fn != "multiloss" else None
+    hint = ""
+    if isinstance(x, (list, tuple)):
+        hint = " (a Python sequence: convert it first, e.g. numpy.asarray(...), torch.tensor(...), jnp.asarray(...))"
+    where = f"argument '{name}' is not an array: " if name else ""
+    return TypeError(
+        f"{fn}: {where}expected an array (numpy, torch, jax, tensorflow or any Array API array), "
+        f"got {_type_name(x)}{hint}"
+    )
+
+
+def _two_libraries(fn: str, a: Any, ns_a: ModuleType, b: Any, ns_b: ModuleType, frame: Any) -> TypeError:
+    na, nb = (argument_name(a, fn, frame), argument_name(b, fn, frame)) if fn != "multiloss" else (None, None)
+    wa = f", argument '{na}'" if na else ""
+    wb = f", argument '{nb}'" if nb else ""
+    return TypeError(
+        f"{fn}: all arrays must come from one library, got {backend_name(ns_a)} ({_type_name(a)}{wa}) "
+        f"and {backend_name(ns_b)} ({_type_name(b)}{wb}); convert them to one framework first"
+    )

@@ -34,12 +34,13 @@ from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from .. import _ops
 from .. import losses as _losses
 from .._namespace import array_namespace as _array_namespace
 from ..errors import JAX as _JAX_ERRORS
-from ..errors import MultilossError, native_error
+from ..errors import DTypeError, MultilossError, native_error
 from . import jax_ops as _jax_ops  # noqa: F401  (registers the fast primitives now)
 from .jax_table import TABLE, Call, Entry, NativeDefault, _asarray, optax_ctc_inputs
 
@@ -62,6 +63,92 @@ def _rename_error(e: Exception, entry: Entry) -> Exception:
     msg = re.sub(r"'(\w+)'", lambda m: f"'{names.get(m.group(1), m.group(1))}'", msg)
     where = entry.name if entry.name == entry.canonical else f"{entry.name} (multiloss.{entry.canonical})"
     return type(e)(f"{where}: {msg}")
+
+
+# ----------------------------------------------------------------------------- input policy
+# docs/input-policy.md: optax's own rules. Arrays are optax's ``ArrayLike`` (jax arrays, NumPy
+# arrays and scalars, Python numbers); lists, tuples and other frameworks' arrays are refused
+# (optax: "TypeError: Cannot determine dtype of [...]"); integer predictions, the promotion of
+# two float dtypes and integer targets follow each optax function (the table's ``promote`` and
+# ``float_targets``). O(1) on the happy path: an isinstance and a dtype comparison.
+
+_SCALARS = (bool, int, float, complex, np.generic)
+
+
+def _arraylike(fn: str, name: str, v: Any) -> Any:
+    """``v`` as a jax array when it is optax's ``ArrayLike``; else a TypeError naming ``fn`` and
+    the argument."""
+    if isinstance(v, jax.Array):
+        return v
+    if isinstance(v, (np.ndarray, *_SCALARS)) or hasattr(type(v), "__jax_array__"):
+        return jnp.asarray(v)
+    hint = ""
+    if isinstance(v, (list, tuple)):
+        hint = " (a Python sequence: optax refuses it too; convert it with jnp.asarray(...))"
+    elif type(v).__module__.split(".")[0] in ("torch", "tensorflow", "keras"):
+        hint = " (an array of another framework: convert it to a jax or NumPy array first)"
+    t = type(v)
+    raise TypeError(f"{fn}: argument '{name}' must be a jax array, a NumPy array or a scalar (optax's "
+                    f"ArrayLike); got {t.__module__}.{t.__qualname__}{hint}")
+
+
+def _converted(fn: str, name: str, v: Any) -> Any:
+    """An argument optax converts with ``jnp.asarray`` whatever it is (``jax.nn.one_hot(labels,
+    ...)`` in its multiclass margin losses: a Python list, a torch tensor); a TypeError naming
+    ``fn`` and the argument when jax cannot convert it."""
+    try:
+        return jnp.asarray(v)
+    except (TypeError, ValueError) as exc:
+        t = type(v)
+        raise TypeError(f"{fn}: argument '{name}' must be an array or a rectangular list of integers; got "
+                        f"{t.__module__}.{t.__qualname__} jax cannot convert ({type(exc).__name__}: "
+                        f"{str(exc).splitlines()[0][:160]})") from None
+
+
+_FLOATING = frozenset(np.dtype(d) for d in ("float16", "float32", "float64", jnp.bfloat16))
+
+
+def _promote(c: Call, rule: str, float_targets: bool, int_predictions: bool) -> None:
+    """Predictions and targets of two dtypes, as optax's ``jnp`` arithmetic treats them (the
+    table's ``promote``): ``"float"`` two float dtypes promote (``float32`` and ``float64``:
+    ``float64``, under ``jax_enable_x64``). ``int_predictions``: integer predictions are
+    computed on as floats (optax's ``hinge_loss`` and perceptron / sparsemax / dice losses
+    compute on them; the others refuse them with ``check_subdtype``). ``float_targets``: optax's
+    ``check_subdtype(targets, floating)`` (``kl_divergence``, ``cosine_*``)."""
+    xf, tf = c.x.dtype in _FLOATING, c.t.dtype in _FLOATING
+    if float_targets and not tf:
+        raise DTypeError(f"{c.fn}: argument '{c.names[1]}' must be a floating-point array (optax checks its "
+                         f"dtype); got dtype {c.t.dtype} with shape {tuple(c.t.shape)}")
+    if int_predictions and not xf and c.x.dtype != jnp.bool_:
+        dt = jnp.promote_types(c.x.dtype, c.t.dtype) if tf else jnp.result_type(float)
+        c.x, xf = c.x.astype(dt), True
+    if rule and xf and tf and c.x.dtype != c.t.dtype:
+        dt = jnp.promote_types(c.x.dtype, c.t.dtype)
+        c.x, c.t = c.x.astype(dt), c.t.astype(dt)
+
+
+def _bind_error(entry: Entry, sig: inspect.Signature, e: TypeError) -> TypeError:
+    msg = str(e)
+    if "'reduction'" in msg and "reduction" not in sig.parameters:
+        msg += (" (multiloss.jax losses are per-example and unreduced, as optax's: reduce the result "
+                "yourself, e.g. .mean())")
+    return TypeError(f"{entry.name}: {msg}; signature: {entry.name}{sig}")
+
+
+def _two_devices(fn: str, c: Call) -> None:
+    """Raise a ValueError naming the arguments when the jax arrays of a call are committed to
+    two devices (jax's own error names no loss); return otherwise."""
+    on = []
+    for n, v in zip(c.names, (c.x, c.t, *c.args)):
+        try:
+            devices = v.devices() if isinstance(v, jax.Array) else None
+        except Exception:  # a tracer: no devices
+            devices = None
+        if devices:
+            on.append((n, sorted(str(d) for d in devices)))
+    if len({tuple(d) for _, d in on}) > 1:
+        where = ", ".join(f"'{n}' on {', '.join(d)}" for n, d in on)
+        raise ValueError(f"{fn}: all arrays must be on one device; got {where} (move them with jax.device_put)")
 
 
 def _signature(entry: Entry) -> inspect.Signature:
@@ -87,16 +174,33 @@ def _build(entry: Entry) -> Callable[..., Any]:
     options = tuple(entry.options.items())
     pre, post = entry.pre, entry.post
 
+    name = entry.name
+    promote, float_targets, int_predictions = entry.promote, entry.float_targets, entry.int_predictions
+    converted = entry.converted
+    required_target = entry.target_default is not None  # optax: targets=None means zeros
+
     def loss(*args: Any, **kwargs: Any) -> Any:
-        bound = sig.bind(*args, **kwargs)
+        try:
+            bound = sig.bind(*args, **kwargs)
+        except TypeError as e:  # inspect's message names no function: say which, and why
+            raise _bind_error(entry, sig, e) from None
         bound.apply_defaults()
         a = bound.arguments
         kw = dict(fixed)
         for native, canon in options:
             kw[canon] = a[native]
         t = a[t_name]
-        c = Call(entry.name, entry.names, a, _asarray(a[p_name]), None if t is None else _asarray(t), kw,
-                 tuple(_asarray(a[n]) for n in more))
+        if t is None and required_target:
+            raise TypeError(f"{name}: argument '{t_name}' must be a jax array, a NumPy array or a scalar "
+                            f"(optax's ArrayLike); got None")
+        if converted and t_name in converted and not isinstance(t, jax.Array):
+            t = _converted(name, t_name, t)
+        c = Call(name, entry.names, a, _arraylike(name, p_name, a[p_name]),
+                 None if t is None else _arraylike(name, t_name, t), kw,
+                 tuple(_arraylike(name, n, a[n]) for n in more))
+        if c.t is not None and ((int_predictions and c.x.dtype not in _FLOATING)
+                                or ((promote or float_targets) and c.x.dtype != c.t.dtype)):
+            _promote(c, promote, float_targets, int_predictions)
         try:
             for step in pre:
                 step(c)
@@ -105,6 +209,7 @@ def _build(entry: Entry) -> Callable[..., Any]:
             # optax's class for the kind too (shapes that do not broadcast: TypeError, as jax)
             renamed = native_error(_rename_error(e, entry), _JAX_ERRORS)
             if renamed is e:
+                _two_devices(name, c)  # jax's "incompatible devices" names no loss: name it
                 raise
             raise renamed from None
         for post_step in post:

@@ -406,7 +406,7 @@ def _dice_probabilities(c: Call, apply: bool, apply_name: str) -> None:
     of 1 (optax would then reject every mask that is not all ones, which makes its
     ``binary_dice_loss(apply_sigmoid=False)`` unusable): its values must be in [0, 1]."""
     from .._namespace import array_namespace
-    from .._validation import concrete_min_max
+    from .._validation import check_min_max
 
     if not jnp.issubdtype(c.x.dtype, jnp.floating):
         raise TypeError(f"{c.fn}: argument '{c.names[0]}' must be a floating-point array; got dtype {c.x.dtype}")
@@ -417,20 +417,25 @@ def _dice_probabilities(c: Call, apply: bool, apply_name: str) -> None:
         c.x = jax.nn.sigmoid(c.x) if single else jax.nn.softmax(c.x, axis=-1)
         return
     xp = array_namespace(c.x)
-    if single:
-        bounds = concrete_min_max(xp, c.x)
-        if bounds is not None and not (float(bounds[0]) >= 0 and float(bounds[1]) <= 1):
-            raise ValueError(f"{c.fn}: argument '{c.names[0]}' must hold probabilities in [0, 1] when "
-                             f"{apply_name}=False; got values in [{float(bounds[0]):.6g}, {float(bounds[1]):.6g}]")
+    arg = f"{c.fn}: argument '{c.names[0]}'"
+    if single:  # read on the host, a checkify check under "traced", or skipped (multiloss.checks)
+        check_min_max(
+            xp, c.x, lambda lo, hi: (lo >= 0) & (hi <= 1),
+            lambda lo, hi: ValueError(f"{arg} must hold probabilities in [0, 1] when {apply_name}=False; got "
+                                      f"values in [{lo:.6g}, {hi:.6g}]"),
+            lambda: f"{arg} must hold probabilities in [0, 1] when {apply_name}=False; got a value outside",
+        )
         return
-    bounds = concrete_min_max(xp, jnp.sum(c.x, axis=-1))
-    if bounds is not None:
-        tol = 1e-5 + 1e-8 if jnp.finfo(c.x.dtype).bits >= 32 else 4 * float(jnp.finfo(c.x.dtype).eps)
-        lo, hi = float(bounds[0]), float(bounds[1])
-        if not (abs(lo - 1) <= tol and abs(hi - 1) <= tol):
-            raise ValueError(f"{c.fn}: argument '{c.names[0]}' must hold probability distributions that sum to 1 "
-                             f"along the class axis (the last) when {apply_name}=False; got sums in "
-                             f"[{lo:.6f}, {hi:.6f}] (pass logits with {apply_name}=True)")
+    tol = 1e-5 + 1e-8 if jnp.finfo(c.x.dtype).bits >= 32 else 4 * float(jnp.finfo(c.x.dtype).eps)
+    check_min_max(
+        xp, c.x, lambda lo, hi: (abs(lo - 1) <= tol) & (abs(hi - 1) <= tol),
+        lambda lo, hi: ValueError(f"{arg} must hold probability distributions that sum to 1 along the class axis "
+                                  f"(the last) when {apply_name}=False; got sums in [{lo:.6f}, {hi:.6f}] (pass "
+                                  f"logits with {apply_name}=True)"),
+        lambda: f"{arg} must hold probability distributions that sum to 1 along the class axis (the last) when "
+                f"{apply_name}=False; got another sum (pass logits with {apply_name}=True)",
+        of=lambda x: jnp.sum(x, axis=-1),
+    )
 
 
 def _dice_axes(c: Call, axis: Any) -> tuple[int, ...]:
@@ -558,6 +563,17 @@ class Entry:
     doc: str = ""
     checks: tuple[Check, ...] = ()
     twin_of: str = ""  # the canonical loss it is listed under, when not ``canonical`` (catalogue)
+    # input policy (docs/input-policy.md), optax's own per function (multiloss.backends.jax._promote):
+    # ``promote`` "float" = two float dtypes of predictions and targets promote (jnp arithmetic),
+    # "" = the target is cast to the prediction's dtype (optax's ``labels.astype(logits.dtype)``);
+    # ``int_predictions``: integer predictions are computed on (optax's margin, sparsemax and dice
+    # losses), not refused; ``float_targets``: optax's ``check_subdtype(targets, floating)``;
+    # ``converted``: arguments optax converts with ``jnp.asarray`` whatever they are
+    # (``jax.nn.one_hot(labels, ...)``: Python lists, other frameworks' arrays)
+    promote: str = "float"
+    int_predictions: bool = False
+    float_targets: bool = False
+    converted: tuple[str, ...] = ()
 
 
 _CLASSES = (_broadcast, _mask_logits, _classes_to_axis_1)
@@ -595,7 +611,7 @@ TABLE: tuple[Entry, ...] = (
     ),
     Entry(
         "sigmoid_binary_cross_entropy", "binary_cross_entropy_with_logits",
-        names=("logits", "labels"), pre=(_broadcast,), optax="sigmoid_binary_cross_entropy",
+        names=("logits", "labels"), pre=(_broadcast,), optax="sigmoid_binary_cross_entropy", promote="",
         checks=(Check("logits_binary"), Check("logits_binary_soft")),
         doc=r"Elementwise :math:`-y\log\sigma(x) - (1-y)\log(1-\sigma(x))` on logits; labels "
         "in [0, 1] (soft labels allowed), broadcast against the logits.",
@@ -625,7 +641,7 @@ TABLE: tuple[Entry, ...] = (
     ),
     Entry(
         "kl_divergence", "kl_div", names=("log_predictions", "targets"), params=_AXIS_WHERE,
-        pre=(_broadcast, _mask_zero), post=(_sum_axis,),
+        pre=(_broadcast, _mask_zero), post=(_sum_axis,), float_targets=True,
         optax="kl_divergence",
         checks=(Check("log_probs", ({}, {"axis": 0}, {"where": "mask:elem"})),),
         doc=r":math:`\sum y(\log y - x)` along ``axis`` (``0 log 0 = 0``), ``x`` holding "
@@ -634,7 +650,7 @@ TABLE: tuple[Entry, ...] = (
     Entry(
         "kl_divergence_with_log_targets", "kl_div", names=("log_predictions", "log_targets"),
         params=_AXIS_WHERE, fixed={"log_target": True},
-        pre=(_broadcast, _mask_zero), post=(_sum_axis,), optax="kl_divergence_with_log_targets",
+        pre=(_broadcast, _mask_zero), post=(_sum_axis,), optax="kl_divergence_with_log_targets", float_targets=True,
         # the domain's targets read as log-probabilities: any real values are valid there
         checks=(Check("log_probs", ({}, {"where": "mask:elem"})),),
         doc=r":math:`\sum e^{y}(y - x)` along ``axis``, both arguments log-probabilities.",
@@ -642,7 +658,7 @@ TABLE: tuple[Entry, ...] = (
     Entry(
         "generalized_kl_divergence", "generalized_kl_divergence", names=("log_predictions", "targets"),
         params=_AXIS_WHERE, pre=(_broadcast, _mask_generalized_kl), post=(_sum_axis,),
-        optax="generalized_kl_divergence",
+        optax="generalized_kl_divergence", float_targets=True,
         # float16 on the normalized log_probs domain: there the divergence is not a tiny
         # difference of large terms in every element (see the canonical reference's grids)
         checks=(Check("log_measures", ({}, {"axis": 0}, {"where": "mask:elem"}, {"axis": None})),
@@ -657,7 +673,7 @@ TABLE: tuple[Entry, ...] = (
         # which it calls with the same arguments (optax/losses/_classification.py)
         "convex_kl_divergence", "generalized_kl_divergence", names=("log_predictions", "targets"),
         params=_AXIS_WHERE, pre=(_broadcast, _mask_generalized_kl), post=(_sum_axis,),
-        optax="convex_kl_divergence",
+        optax="convex_kl_divergence", float_targets=True,
         checks=(Check("log_measures", ({}, {"where": "mask:elem"})),),
         doc=r"optax's deprecated name of ``generalized_kl_divergence`` (same arguments and numbers).",
     ),
@@ -665,7 +681,7 @@ TABLE: tuple[Entry, ...] = (
         "cosine_similarity", "cosine_similarity",
         params=(("epsilon", 0.0, True), ("axis", -1, True), ("where", None, True)),
         options={"epsilon": "epsilon", "axis": "axis"},
-        pre=(_broadcast, _mask_zero), post=(_negate, _zero_fully_masked), optax="cosine_similarity",
+        pre=(_broadcast, _mask_zero), post=(_negate, _zero_fully_masked), optax="cosine_similarity", float_targets=True,
         checks=(Check("regression", ({}, {"epsilon": 1e-6}, {"axis": 0}, {"where": "mask:elem_full"})),),
         doc=r"The *positive* cosine similarity :math:`\sum \hat x \hat y` along ``axis``, with "
         r":math:`\hat v = v / \sqrt{\max(\sum v^2, \epsilon)}`. optax's default ``epsilon=0`` "
@@ -676,13 +692,13 @@ TABLE: tuple[Entry, ...] = (
         "cosine_distance", "cosine_similarity",
         params=(("epsilon", 0.0, True), ("axis", -1, True), ("where", None, True)),
         options={"epsilon": "epsilon", "axis": "axis"},
-        pre=(_broadcast, _mask_zero), post=(_zero_fully_masked, _one_plus), optax="cosine_distance",
+        pre=(_broadcast, _mask_zero), post=(_zero_fully_masked, _one_plus), optax="cosine_distance", float_targets=True,
         checks=(Check("regression", ({}, {"axis": 0}, {"where": "mask:elem_full"})),),
         doc=r":math:`1 - \mathrm{cosine\_similarity}` (same ``epsilon``, ``axis``, ``where``).",
     ),
     Entry(
         "hinge_loss", "hinge", names=("predictor_outputs", "targets"), pre=(_broadcast,),
-        fixed={"labels": "signed"}, optax="hinge_loss",
+        fixed={"labels": "signed"}, optax="hinge_loss", int_predictions=True,
         # labels in {-1, 1} only: with labels all in {0, 1} multiloss maps them (keras), optax not
         checks=(Check("hinge"),),
         doc=r"Elementwise :math:`\max(0, 1 - x y)`, targets in {-1, 1} used as given (optax; "
@@ -692,7 +708,7 @@ TABLE: tuple[Entry, ...] = (
         "sigmoid_focal_loss", "focal_loss", names=("logits", "labels"),
         params=(("alpha", None, True), ("gamma", 2.0, True)),
         options={"alpha": "alpha", "gamma": "gamma"}, fixed={"from_logits": True},
-        pre=(_broadcast,), optax="sigmoid_focal_loss",
+        pre=(_broadcast,), optax="sigmoid_focal_loss", promote="",
         checks=(Check("logits_binary", ({}, {"alpha": 0.25}, {"gamma": 0.0}, {"alpha": 0.25, "gamma": 1.5},
                                         {"alpha": 0.9, "gamma": 3.0}, {"gamma": 0.5})),
                 Check("logits_binary_soft", ({"alpha": 0.25}, {"gamma": 0.5})),
@@ -817,7 +833,7 @@ TABLE: tuple[Entry, ...] = (
     # ---- margin family, optax's own (optax/losses/_classification.py) and keras's as extras
     Entry(
         "multiclass_hinge_loss", "multiclass_hinge_loss", names=("scores", "labels"),
-        pre=(_one_hot_labels, _classes_to_axis_1), optax="multiclass_hinge_loss",
+        pre=(_one_hot_labels, _classes_to_axis_1), optax="multiclass_hinge_loss", int_predictions=True, converted=("labels",),
         checks=(Check("multi_margin_index"), Check("multi_margin_index", dtypes=("float16", "bfloat16"))),
         doc=r"Per example :math:`\max_c (x_c + 1 - [c = y]) - x_y`, i.e. "
         r":math:`\max(0, 1 + \max_{c \ne y} x_c - x_y)` (Crammer-Singer), class axis -1; ``labels``: "
@@ -826,14 +842,14 @@ TABLE: tuple[Entry, ...] = (
     ),
     Entry(
         "perceptron_loss", "perceptron_loss", names=("predictor_outputs", "targets"), pre=(_same_shape,),
-        optax="perceptron_loss",
+        optax="perceptron_loss", int_predictions=True,
         checks=(Check("signed_margin"), Check("signed_margin", dtypes=("float16", "bfloat16"))),
         doc=r"Elementwise :math:`\max(0, -x y)`, targets in {-1, 1} used as given, shapes equal (optax "
         "checks them); the gradient at :math:`x y = 0` is :math:`-y/2`, as optax's ``jnp.maximum``.",
     ),
     Entry(
         "multiclass_perceptron_loss", "multiclass_perceptron_loss", names=("scores", "labels"),
-        pre=(_one_hot_labels, _classes_to_axis_1), optax="multiclass_perceptron_loss",
+        pre=(_one_hot_labels, _classes_to_axis_1), optax="multiclass_perceptron_loss", int_predictions=True, converted=("labels",),
         checks=(Check("multi_margin_index"), Check("multi_margin_index", dtypes=("float16", "bfloat16"))),
         doc=r"Per example :math:`\max_c x_c - x_y`, class axis -1; ties for the maximum share its "
         "gradient equally (as optax's ``jnp.max``); ``labels`` as ``multiclass_hinge_loss``.",
@@ -855,7 +871,7 @@ TABLE: tuple[Entry, ...] = (
     # ---- structured family: optax's sparsemax losses (optax/losses/_classification.py);
     # make_fenchel_young_loss returns a loss: HANDWRITTEN below (multiloss/backends/jax_structured.py)
     Entry(
-        "sparsemax_loss", "sparsemax_loss", names=("logits", "labels"), optax="sparsemax_loss",
+        "sparsemax_loss", "sparsemax_loss", names=("logits", "labels"), optax="sparsemax_loss", promote="", int_predictions=True,
         checks=(Check("sparsemax_binary", staged=True),
                 Check("sparsemax_binary", dtypes=("float16", "bfloat16"), staged=True)),
         doc=r"Elementwise binary sparsemax loss: ``sparse_plus(-x)`` where the label is 1, "
@@ -866,7 +882,7 @@ TABLE: tuple[Entry, ...] = (
     ),
     Entry(
         "multiclass_sparsemax_loss", "multiclass_sparsemax_loss", names=("scores", "labels"),
-        optax="multiclass_sparsemax_loss",
+        optax="multiclass_sparsemax_loss", int_predictions=True,
         # float64 only: optax's projection_simplex JVP (optax/projections/_projections.py) divides
         # by an integer count, so under jax_enable_x64 (the runner's, which differentiates every
         # native cell) its tangent is float64 for float32/float16/bfloat16 scores and jax raises
@@ -959,7 +975,7 @@ TABLE: tuple[Entry, ...] = (
         "ranking_softmax_loss", "ranking_softmax_loss", names=("logits", "labels"),
         params=(("where", None, True), ("weights", None, True), ("reduce_fn", NativeDefault("jax.numpy:mean"), True)),
         options={"where": "where", "weights": "weight"}, pre=(_kw_asarray("where", "weight"),),
-        post=(_ranking_reduce,), optax="ranking_softmax_loss",
+        post=(_ranking_reduce,), optax="ranking_softmax_loss", promote="",
         checks=(Check("ranking_lists", ({}, {"where": "mask:elem"}, {"reduce_fn": None},
                                         {"where": "mask:elem", "reduce_fn": None}, {"weights": _ITEM_WEIGHTS},
                                         {"weights": _ITEM_WEIGHTS, "where": "mask:elem"})),
@@ -996,7 +1012,7 @@ TABLE: tuple[Entry, ...] = (
                 ("apply_softmax", True, True), ("reduction", "mean", True), ("ignore_background", False, True),
                 ("axis", None, True)),
         options={"smooth": "smooth", "alpha": "alpha", "beta": "beta"}, fixed={"epsilon": 0.0},
-        pre=(_optax_dice,), post=(_dice_classes,), optax="dice_loss",
+        pre=(_optax_dice,), post=(_dice_classes,), optax="dice_loss", int_predictions=True,
         checks=(Check("seg_logits_last", ({}, {"alpha": 0.3, "beta": 0.7}, {"smooth": 0.5, "reduction": "sum"},
                                           {"reduction": "none"}, {"class_weights": np.array([0.5, 1.0, 2.0])},
                                           {"ignore_background": True, "reduction": "none"}, {"axis": (0, 1, 2)},
@@ -1033,7 +1049,7 @@ TABLE: tuple[Entry, ...] = (
         "multiclass_generalized_dice_loss", "multiclass_generalized_dice_loss",
         params=(("smooth", 1.0, True), ("apply_softmax", True, True), ("ignore_background", False, True)),
         options={"smooth": "smooth", "ignore_background": "ignore_background"}, fixed={"reduction": "mean"},
-        pre=(_optax_generalized_dice,), optax="multiclass_generalized_dice_loss",
+        pre=(_optax_generalized_dice,), optax="multiclass_generalized_dice_loss", int_predictions=True,
         checks=(Check("seg_logits_last", ({}, {"smooth": 0.5}, {"ignore_background": True})),
                 Check("seg_probs_last", ({"apply_softmax": False}, {"apply_softmax": False, "smooth": 0.0})),
                 Check("class_onehot", ({},)),

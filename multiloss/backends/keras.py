@@ -40,6 +40,7 @@ nn.py``) where they differ from the canonical (torch) ones:
 from __future__ import annotations
 
 import inspect
+import re
 import warnings
 from typing import Any, Callable, NoReturn
 
@@ -52,7 +53,7 @@ from .. import losses as L
 from .._namespace import array_namespace
 from .._reduction import same_rank
 from ..errors import TORCH as _TORCH_ERRORS
-from ..errors import ShapeError, reraise
+from ..errors import MultilossError, ShapeError, native_error, reraise
 from .keras_table import TABLE, Row
 
 
@@ -80,25 +81,125 @@ def _broadcastable(a: tuple, b: tuple) -> bool:
     return True
 
 
-def _is_integer(x) -> bool:
-    d = getattr(x, "dtype", None)
-    name = getattr(d, "name", None) or str(d)
-    name = name.replace("torch.", "")
-    return name.startswith(("int", "uint")) or name == "bool"
-
-
-def _is_floating(x) -> bool:
-    d = getattr(x, "dtype", None)
-    name = getattr(d, "name", None) or str(d)
-    return "float" in name
-
-
-def _to_tensor(x, dtype=None):
+def _to_tensor(x, dtype=None, fn: str = "", name: str = "", lists: bool = True):
     """Lists, scalars and NumPy arrays become backend tensors (keras's function forms do the
-    same); framework arrays are kept as they are."""
+    same); framework arrays are kept as they are. Anything keras cannot convert (``None``, a
+    string, a dict, a ragged list ...) is a TypeError naming ``fn`` and the argument ``name``;
+    ``lists=False``: a Python list is refused, as keras refuses it for that loss
+    (docs/input-policy.md)."""
     if hasattr(x, "shape") and hasattr(x, "dtype") and type(x).__module__.split(".")[0] != "numpy":
         return x
-    return keras.ops.convert_to_tensor(x, dtype=dtype)
+    if not lists and isinstance(x, (list, tuple)):
+        raise TypeError(
+            f"{fn}: argument '{name}' must be an array, not a Python {type(x).__name__} (keras's {fn} "
+            f"does not take lists either); convert it first, e.g. keras.ops.convert_to_tensor(...) "
+            f"or numpy.asarray(...)"
+        )
+    try:
+        t = keras.ops.convert_to_tensor(x, dtype=dtype)
+    except Exception as exc:  # keras/TF/jax raise ValueError, TypeError or their own classes here
+        raise TypeError(
+            f"{fn}: argument '{name}' must be an array or a (nested) list of numbers; got "
+            f"{type(x).__module__}.{type(x).__qualname__} that keras cannot convert ({_first_line(exc)})"
+        ) from None
+    if _kind(t) not in "fiub":
+        raise TypeError(
+            f"{fn}: argument '{name}' must hold numbers; got {type(x).__module__}.{type(x).__qualname__} "
+            f"converted to dtype {_dtype_name(t)}"
+        )
+    return t
+
+
+def _same_nesting(a, b) -> bool:
+    """keras's ``tree.assert_same_structure`` of two (nested) lists: sequences of one length at
+    every level, leaves (numbers, arrays) opposite leaves."""
+    seq_a, seq_b = isinstance(a, (list, tuple)), isinstance(b, (list, tuple))
+    if seq_a != seq_b:
+        return False
+    return not seq_a or (len(a) == len(b) and all(_same_nesting(x, y) for x, y in zip(a, b)))
+
+
+def _class_lists(name: str, y_true, y_pred) -> None:
+    """keras's ``Loss.__call__`` converts ``y_true`` and ``y_pred`` leaf by leaf, then pairs them
+    up: a Python list is taken only opposite a list of the same nesting (``ValueError: Expected
+    an instance of list`` / ``Structures don't have the same nested structure`` otherwise)."""
+    lt, lp = isinstance(y_true, (list, tuple)), isinstance(y_pred, (list, tuple))
+    if (lt or lp) and not (lt and lp and _same_nesting(y_true, y_pred)):
+        arg = "y_true" if lt else "y_pred"
+        raise TypeError(
+            f"{name}: argument '{arg}' is a Python {type(y_true if lt else y_pred).__name__}, which keras's "
+            f"Loss takes only opposite a list of the same nesting (it pairs y_true and y_pred leaf by "
+            f"leaf); convert it first, e.g. keras.ops.convert_to_tensor(...) or numpy.asarray(...)"
+        )
+
+
+def _unconvertible(name: str, dtype, exc: BaseException, y_true, y_pred, sample_weight) -> None:
+    """On a failed class call: when keras's conversion of an argument to the loss dtype is what
+    failed, raise a TypeError naming the class and that argument; else return (the error is
+    multiloss's own, or another one, re-raised as it is)."""
+    if isinstance(exc, MultilossError) or str(exc).startswith(name):
+        return
+    for arg, value in (("y_true", y_true), ("y_pred", y_pred), ("sample_weight", sample_weight)):
+        if value is None:
+            continue
+        try:
+            keras.ops.convert_to_tensor(value, dtype=dtype)
+        except Exception as conv:
+            raise TypeError(
+                f"{name}: argument '{arg}' cannot be converted to a tensor of the loss dtype {dtype} "
+                f"({_first_line(conv)})"
+            ) from exc
+
+
+def _libraries(fn: str, names: tuple[str, ...], arrays: list) -> None:
+    """Arrays of two libraries among ``arrays``: a TypeError naming the arguments (each
+    argument's library); return when there is no such pair."""
+    libs = [(n, type(a).__module__.split(".")[0], type(a)) for n, a in zip(names, arrays)]
+    first = libs[0]
+    for n, lib, t in libs[1:]:
+        if lib != first[1]:
+            raise TypeError(
+                f"{fn}: all arrays must come from one library, got {first[1]} ({first[2].__module__}."
+                f"{first[2].__qualname__}, argument '{first[0]}') and {lib} ({t.__module__}.{t.__qualname__}, "
+                f"argument '{n}'); convert them to one framework first"
+            )
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0][:200]}" if lines else type(exc).__name__
+
+
+_KINDS: dict = {}
+
+
+def _kind(x) -> str:
+    """A NumPy-style dtype kind of ``x``'s dtype, any framework: 'f' floating, 'i' / 'u' integer,
+    'b' bool, 'c' complex, 'O' other (strings). One dict lookup after the first array of a dtype."""
+    d = x.dtype
+    k = _KINDS.get(d)
+    if k is None:
+        name = getattr(d, "name", None) or str(d)
+        name = name.replace("torch.", "")
+        k = ("b" if name == "bool" else "u" if name.startswith("uint") else "i" if name.startswith("int")
+             else "f" if "float" in name else "c" if "complex" in name else "O")
+        _KINDS[d] = k
+    return k
+
+
+def _integer_predictions(row: Row, y_true, y_pred):
+    """keras's function forms compute on integer / bool predictions: ``y_true`` is cast to
+    ``y_pred``'s dtype first (``convert_to_tensor(y_true, dtype=y_pred.dtype)``: float labels
+    are truncated, as keras does), the result is a float (``ops.mean`` of integers). Here both
+    become ``floatx()`` after that cast, so the canonical functions see floats. Class indices
+    (``index_targets``) keep their dtype."""
+    xp = array_namespace(y_true, y_pred)
+    if not row.index_targets and y_true.dtype != y_pred.dtype:
+        y_true = xp.astype(y_true, y_pred.dtype)
+    floatx = getattr(xp, keras.backend.floatx())
+    if not row.index_targets:
+        y_true = xp.astype(y_true, floatx)
+    return y_true, xp.astype(y_pred, floatx)
 
 
 def _keras_logits(y_pred, op_type: str, from_logits: bool, fn: str):
@@ -155,13 +256,15 @@ def _check_shapes(fn: str, kind: str, y_true, y_pred, axis: int = -1) -> None:
 
 
 def _swapped(fn: str, y_true, y_pred, index_targets: bool) -> None:
-    """The usual porting mistake (torch / optax put the prediction first): integer labels in
-    ``y_pred`` and floats in ``y_true``."""
-    if not (hasattr(y_true, "shape") and hasattr(y_pred, "shape")):
+    """The usual porting mistake (torch / optax put the prediction first), seen in the shapes:
+    ``(N, C)`` scores in ``y_true`` and ``(N,)`` class indices in ``y_pred``. (Integer
+    predictions with float labels are not reported: keras computes on them, and so does this
+    adapter, docs/input-policy.md.)"""
+    if not index_targets or not (hasattr(y_true, "shape") and hasattr(y_pred, "shape")):
         return
     st, sp = _shape(y_true), _shape(y_pred)
-    looks = _is_integer(y_pred) and _is_floating(y_true)
-    if index_targets and not looks and len(st) == len(sp) + 1 and len(sp) >= 1 and _compatible(st[:-1], sp):
+    looks = False
+    if len(st) == len(sp) + 1 and len(sp) >= 1 and _compatible(st[:-1], sp):
         looks = st[-1] is None or st[-1] > 1  # (N, C) scores in y_true and (N,) in y_pred
     if looks:
         raise ValueError(
@@ -243,13 +346,48 @@ def _raise_keras_error(exc: BaseException, y_pred) -> NoReturn:
     reraise(exc, classes, init)
 
 
+_CANONICAL_PREFIX = re.compile(r"^(\w+): ")
+
+
+def _keras_names(exc: BaseException, row: Row) -> BaseException:
+    """A canonical function's error (``"mse_loss: argument 'input' ..."``) addressed in keras's
+    terms: the row's function (``"mean_squared_error (multiloss.mse_loss): argument 'y_pred'
+    ..."``), ``'input'`` / ``'target'`` as ``'y_pred'`` / ``'y_true'``. Other errors unchanged."""
+    if not (type(exc) in (TypeError, ValueError) or isinstance(exc, MultilossError)):
+        return exc
+    msg = str(exc)
+    m = _CANONICAL_PREFIX.match(msg)
+    if m is None or m.group(1) in (row.fn, row.cls) or m.group(1) not in L.__all__:
+        return exc
+    rest = msg[m.end():]
+    if row.inputs == ("y_true", "y_pred"):
+        rest = rest.replace("'input'", "'y_pred'").replace("'target'", "'y_true'")
+    new = type(exc)(f"{row.fn} (multiloss.{m.group(1)}): {rest}")
+    return new.with_traceback(exc.__traceback__)
+
+
+def _two_devices(fn: str, exc: BaseException | None, y_true, y_pred) -> None:
+    """torch tensors on two devices (keras dispatches on the arrays it gets, torch's included):
+    torch's RuntimeError names no loss. Raise one that does; return for any other error."""
+    on = [(n, getattr(v, "device", None)) for n, v in (("y_true", y_true), ("y_pred", y_pred))]
+    devices = {str(d) for _, d in on if d is not None}
+    if len(devices) > 1:
+        where = ", ".join(f"'{n}' on {d}" for n, d in on)
+        classes, init = _native_errors(y_pred)  # torch's RuntimeError too, as its own error
+        raise native_error(ValueError(f"{fn}: all arrays must be on one device; got {where}"),
+                           {"value": classes.get("shape", ())}, init) from exc
+
+
 def _compute(row: Row, y_true, y_pred, opts: dict, check_swap: bool = True):
     """The row's per-sample losses, its errors also catchable as native keras's
     (:func:`_native_errors`)."""
     try:
         return _compute_unchecked(row, y_true, y_pred, opts, check_swap)
     except (ValueError, TypeError) as exc:
-        _raise_keras_error(exc, y_pred)
+        _raise_keras_error(_keras_names(exc, row), y_pred)
+    except RuntimeError as exc:  # torch's, e.g. tensors on two devices
+        _two_devices(row.fn, exc, y_true, y_pred)
+        raise
 
 
 def _compute_unchecked(row: Row, y_true, y_pred, opts: dict, check_swap: bool = True):
@@ -257,6 +395,10 @@ def _compute_unchecked(row: Row, y_true, y_pred, opts: dict, check_swap: bool = 
     fn = row.fn
     if check_swap and row.classification:
         _swapped(fn, y_true, y_pred, row.index_targets)
+    # one library (named in the error), and for torch tensors one device, before any shape talk
+    xp = array_namespace(y_true, y_pred, fn=fn)
+    if xp.__name__ == "array_api_compat.torch" and y_true.device != y_pred.device:
+        _two_devices(fn, None, y_true, y_pred)
     if row.logits_op:
         # keras uses the cached logits whatever from_logits says (and warns if it was True)
         logits, from_logits = _keras_logits(y_pred, row.logits_op, opts.get("from_logits", False), fn)
@@ -265,13 +407,12 @@ def _compute_unchecked(row: Row, y_true, y_pred, opts: dict, check_swap: bool = 
     if row.index_targets:
         axis = opts.get("axis", -1)
         if len(y_true.shape) == len(y_pred.shape) and len(y_true.shape) and y_true.shape[axis] == 1:
-            y_true = array_namespace(y_true).squeeze(y_true, axis=axis)
+            y_true = xp.squeeze(y_true, axis=axis)
     elif row.shapes != "any":
         # keras squeeze_or_expand_to_same_rank: (N,) labels against (N, 1) predictions
-        y_true, y_pred = same_rank(array_namespace(y_true, y_pred, fn=fn), y_true, y_pred)
+        y_true, y_pred = same_rank(xp, y_true, y_pred)
     if row.shapes != "any":
         _check_shapes(fn, row.shapes, y_true, y_pred, opts.get("axis", -1))
-    xp = array_namespace(y_true, y_pred, fn=fn)
     if not row.index_targets and y_true.dtype != y_pred.dtype:
         y_true = xp.astype(y_true, y_pred.dtype)
     if row.shapes == "broadcast" and _shape(y_true) != _shape(y_pred):
@@ -297,8 +438,13 @@ def _make_function(row: Row) -> Callable[..., Any]:
         a = bound.arguments
         opts = {n: a[n] for n in names}
         _check_options(row.fn, opts, row)
-        arrays = [_to_tensor(a[n]) for n in row.inputs]
-        return row.body(array_namespace(*arrays, fn=row.fn), *arrays, **opts)
+        arrays = [_to_tensor(a[n], fn=row.fn, name=n) for n in row.inputs]
+        try:
+            xp = array_namespace(*arrays, fn=row.fn)
+        except TypeError:  # arrays of two libraries: name them (keras's names, not the body's)
+            _libraries(row.fn, row.inputs, arrays)
+            raise
+        return row.body(xp, *arrays, **opts)
 
     def two_arrays(*args, **kwargs):
         bound = sig.bind(*args, **kwargs)
@@ -306,11 +452,13 @@ def _make_function(row: Row) -> Callable[..., Any]:
         a = bound.arguments
         opts = {n: a[n] for n in names}
         _check_options(row.fn, opts, row)
-        y_pred = _to_tensor(a["y_pred"])
+        y_pred = _to_tensor(a["y_pred"], fn=row.fn, name="y_pred", lists="y_pred" in row.lists)
         y_true = a["y_true"]
         if row.classification:
             _swapped(row.fn, y_true, y_pred, row.index_targets)
-        y_true = _to_tensor(y_true)
+        y_true = _to_tensor(y_true, fn=row.fn, name="y_true", lists="y_true" in row.lists)
+        if _kind(y_pred) in "iub":
+            y_true, y_pred = _integer_predictions(row, y_true, y_pred)
         return _compute(row, y_true, y_pred, opts, check_swap=False)
 
     function = two_arrays if pair else multi_input
@@ -334,10 +482,25 @@ class _MultilossLoss(keras.losses.Loss):
     _row: Row
 
     def __call__(self, y_true, y_pred, sample_weight=None):
-        # before keras casts both to the loss dtype: integer labels passed as y_pred
-        if self._row.classification:
-            _swapped(type(self).__name__, y_true, y_pred, self._row.index_targets)
-        return super().__call__(y_true, y_pred, sample_weight=sample_weight)
+        row = self._row
+        if not (hasattr(y_true, "dtype") and hasattr(y_pred, "dtype")):
+            # keras converts both to the loss dtype, mapping nested lists elementwise together:
+            # lists are taken as both arguments of one nesting (converted here as a whole, what
+            # keras computes then), refused otherwise as keras refuses them; garbage is named
+            name = type(self).__name__
+            _class_lists(name, y_true, y_pred)
+            y_true = _to_tensor(y_true, self.dtype, name, "y_true")
+            y_pred = _to_tensor(y_pred, self.dtype, name, "y_pred")
+        # before keras casts both to the loss dtype: (N, C) scores passed as y_true
+        if row.classification:
+            _swapped(type(self).__name__, y_true, y_pred, row.index_targets)
+        try:
+            return super().__call__(y_true, y_pred, sample_weight=sample_weight)
+        except (TypeError, ValueError) as exc:
+            # keras's own conversion to the loss dtype (an array it cannot convert, e.g. a torch
+            # tensor on the meta device under keras's TF backend) names no loss: name it
+            _unconvertible(type(self).__name__, self.dtype, exc, y_true, y_pred, sample_weight)
+            raise
 
     def call(self, y_true, y_pred):
         return _compute(self._row, y_true, y_pred, self._ml_options, check_swap=False)

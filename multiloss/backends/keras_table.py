@@ -93,7 +93,7 @@ def _cce(xp, y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
 
 def _scce(xp, y_true, y_pred, from_logits=False, ignore_class=None, axis=-1):
     if not xp.isdtype(y_true.dtype, "integral"):
-        y_true = xp.astype(y_true, xp.int64)  # keras casts labels to int64
+        y_true = xp.astype(y_true, _int64(xp))  # keras casts labels to int64
     logits = y_pred
     if not from_logits:
         eps = _eps()
@@ -143,13 +143,25 @@ def _sce(xp, y_true, y_pred, alpha=0.1, beta=1.0, from_logits=True):
     else:
         if len(y_true.shape) == len(y_pred.shape) and y_true.shape[-1] == 1:
             y_true = xp.squeeze(y_true, axis=-1)
-        target = y_true if xp.isdtype(y_true.dtype, "integral") else xp.astype(y_true, xp.int64)
+        target = y_true if xp.isdtype(y_true.dtype, "integral") else xp.astype(y_true, _int64(xp))
     return L.sce_loss(_class_axis_to_1(xp, logits, -1), target, alpha=alpha, beta=beta, reduction="none")
 
 
 def _index_labels(xp, y):
     """Class indices as integers: keras's ``Loss.__call__`` casts ``y_true`` to the loss dtype."""
-    return y if xp.isdtype(y.dtype, "integral") else xp.astype(y, xp.int64)
+    return y if xp.isdtype(y.dtype, "integral") else xp.astype(y, _int64(xp))
+
+
+def _int64(xp):
+    """keras's int64 labels: int32 on jax without ``jax_enable_x64`` (asking jax for int64 there
+    warns "dtype int64 requested in astype is not available", once per call; native keras's
+    labels are int32 there: no warning)."""
+    if xp.__name__ == "jax.numpy":
+        import jax
+
+        if not jax.config.jax_enable_x64:
+            return xp.int32
+    return xp.int64
 
 
 def _binary_focal(xp, y_true, y_pred, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False,
@@ -414,8 +426,13 @@ class Row:
     canonical: str  # the canonical function(s), for docs and ``multiloss list``
     options: tuple = ()  # ((option, default), ...) in keras's order, before reduction
     shapes: str = "broadcast"  # 'broadcast' | 'same' | 'index' | 'any'
-    classification: bool = False  # integer y_pred with float y_true looks swapped
+    classification: bool = False  # (N, C) scores in y_true and (N,) labels in y_pred look swapped
     index_targets: bool = False
+    # input policy (docs/input-policy.md): the arguments keras's *function* takes as Python lists
+    # (its sparse_categorical_crossentropy reads ``y_true.shape`` of a list, its
+    # categorical_generalized_cross_entropy ``y_pred.dtype``, its ctc fails on list labels). Its
+    # classes take lists only as both arguments, of one nesting (multiloss.backends.keras).
+    lists: tuple[str, ...] = ("y_true", "y_pred")
     logits_op: str = ""  # keras activation whose logits replace y_pred (from_logits=False)
     reduction_after: tuple = ()  # options placed after `reduction` in keras's signature
     name_after: tuple = ()  # options placed after `name` (before `dtype`): keras's Dice, Tversky
@@ -511,7 +528,7 @@ TABLE: tuple[Row, ...] = (
         fn_checks=(Check("probs_onehot", ({},)), Check("class_onehot", ({"from_logits": True, "label_smoothing": 0.1},)))),
     Row("SparseCategoricalCrossentropy", "sparse_categorical_crossentropy", "sparse_categorical_crossentropy", _scce,
         "cross_entropy", options=(("from_logits", False), ("ignore_class", None)), reduction_after=(("axis", -1),),
-        shapes="index", classification=True, index_targets=True, logits_op="Softmax",
+        shapes="index", classification=True, index_targets=True, logits_op="Softmax", lists=(),
         formula="-log softmax(logits)[y]; on probabilities logits = log(clip(p, eps, 1 - eps))",
         checks=(
             Check("class_index", ({"from_logits": True}, {"from_logits": True, "reduction": "none"},
@@ -637,7 +654,7 @@ TABLE: tuple[Row, ...] = (
         "categorical_generalized_cross_entropy", _generalized_ce, "categorical_generalized_cross_entropy",
         # keras's function has no default q; its class refuses q outside (0, 1)
         options=(("q", 0.5),), fn_options=(("q", inspect.Parameter.empty),), check_options=_check_gce_options,
-        shapes="index", classification=True, index_targets=True,
+        shapes="index", classification=True, index_targets=True, lists=("y_true",),
         formula="(1 - p[y]**q) / q per sample; y_true integer class indices, y_pred probabilities (classes last)",
         checks=(Check("probs_index", ({}, {"q": 0.2}, {"q": 0.9}, {"reduction": "none"}, {"reduction": "sum"})),
                 Check("probs_index+sw", ({}, {"reduction": "mean_with_sample_weight"})),
@@ -742,7 +759,7 @@ TABLE: tuple[Row, ...] = (
         "its last axis, or with one axis of size 1, or a number (torch's ``GaussianNLLLoss``); "
         "``full=True`` adds 0.5 log(2 pi)."),
     # ---- sequence family: y_true (N, S) labels padded with 0 (the blank), y_pred (N, T, C) logits
-    Row("CTC", "ctc", "ctc", _ctc, "ctc_loss", shapes="any", index_targets=True,
+    Row("CTC", "ctc", "ctc", _ctc, "ctc_loss", shapes="any", index_targets=True, lists=("y_pred",),
         formula="-log sum over alignments of prod_t softmax(y_pred)[t, pi_t], blank 0, per sample",
         checks=(Check("ctc_logits", ({}, {"reduction": "sum"}, {"reduction": "none"}), tolerance=_CTC_F64,
                       reason=_CTC_F32),

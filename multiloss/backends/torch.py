@@ -39,6 +39,7 @@ from torch.nn.modules.loss import _Loss as _TorchLossBase  # torch's base of eve
 from .. import losses as _L
 from .._namespace import array_namespace as _array_namespace
 from ..errors import TORCH as _TORCH_ERRORS
+from ..errors import DTypeError
 from ..errors import native_error as _native_error
 from ..errors import reraise as _reraise
 from .._validation import check_reduction
@@ -66,6 +67,114 @@ def torch_error(exc: BaseException) -> BaseException:
 
 def _raise_torch_error(exc: BaseException) -> NoReturn:
     _reraise(exc, _TORCH_ERRORS)
+
+
+# ----------------------------------------------------------------------------- input policy
+# docs/input-policy.md: torch's own rules, checked in O(1) Python on the happy path (isinstance
+# and dtype identity); the helpers below run only when a check fails.
+
+_Tensor = torch.Tensor
+
+
+def _type_name(x: Any) -> str:
+    t = type(x)
+    return f"{t.__module__}.{t.__qualname__}"
+
+
+def _not_tensors(fn: str, names: tuple[str, ...], values: tuple[Any, ...]) -> NoReturn:
+    """torch requires tensors (``TypeError: mse_loss(): argument 'input' must be Tensor``)."""
+    for name, v in zip(names, values):
+        if not isinstance(v, _Tensor):
+            hint = ""
+            if isinstance(v, (list, tuple)) or type(v).__module__.split(".")[0] == "numpy":
+                hint = " (convert it with torch.as_tensor(...) first)"
+            raise TypeError(f"{fn}: argument '{name}' must be a torch.Tensor; got {_type_name(v)}{hint}")
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _promote(fn: str, rule: str, input: Any, target: Any) -> tuple[Any, Any]:
+    """torch's promotion of an elementwise loss, by ``rule`` (the table's ``promote``):
+
+    * ``"all"``: both cast to ``torch.result_type`` (``mse_loss(int64, float32)`` is float32,
+      ``mse_loss(float32, float64)`` float64), which must be floating (torch: ``"mse_cpu" not
+      implemented for 'Long'``);
+    * ``"any"``: the same, integer pairs in the default float dtype (``poisson_nll_loss``'s
+      ``exp(input) - target * input`` of integers is a float32 in torch);
+    * ``"float"``: the same for floating arguments only (``kl_div``: "Integral inputs not supported");
+    * ``"float_input"``: a floating target promotes with the input (an integer target is cast
+      to the input's dtype, an integer input is the canonical function's error);
+    * ``"target"``: computed in a floating target's dtype (``binary_cross_entropy_with_logits``
+      of float64 logits and float32 targets is float32 in torch)."""
+    if rule in ("float_input", "target"):
+        if not (input.is_floating_point() and target.is_floating_point()):
+            return input, target  # the canonical function casts / reports
+        if rule == "target":
+            return input.to(target.dtype), target
+    if rule == "any":  # poisson_nll_loss: computed in the default float dtype on integers
+        dt = torch.result_type(input, target)
+        if not dt.is_floating_point:
+            dt = torch.get_default_dtype()
+        return input.to(dt), target.to(dt)
+    if rule == "float":
+        for name, v in (("input", input), ("target", target)):
+            if not v.is_floating_point():
+                raise torch_error(DTypeError(
+                    f"{fn}: argument '{name}' must be a floating-point tensor (torch: integral inputs "
+                    f"not supported); got dtype {str(v.dtype).replace('torch.', '')}"))
+    dt = torch.result_type(input, target)
+    if not dt.is_floating_point:
+        raise torch_error(DTypeError(
+            f"{fn}: arguments 'input' ({str(input.dtype).replace('torch.', '')}) and 'target' "
+            f"({str(target.dtype).replace('torch.', '')}) promote to {str(dt).replace('torch.', '')}; "
+            f"the loss needs a floating-point 'input' or 'target'"))
+    return input.to(dt), target.to(dt)
+
+
+def _dtype_mismatch(fn: str, name: str, x: Any, input: Any) -> NoReturn:
+    """torch: ``expected scalar type Float but found Double`` (a class weight, BCE's target)."""
+    if not input.is_floating_point():  # the input's dtype is the wrong one
+        raise torch_error(DTypeError(
+            f"{fn}: argument 'input' must be a floating-point tensor; got dtype "
+            f"{str(input.dtype).replace('torch.', '')}"))
+    raise torch_error(DTypeError(
+        f"{fn}: argument '{name}' must have the dtype of 'input' ({str(input.dtype).replace('torch.', '')}); "
+        f"got {str(x.dtype).replace('torch.', '')} (cast it with .to(input.dtype))"))
+
+
+def _devices(fn: str, names: tuple[str, ...], values: tuple[Any, ...]) -> None:
+    """Tensors on two devices: a multiloss error naming them (also a RuntimeError, as torch's
+    "Expected all tensors to be on the same device"); 0-d CPU tensors beside tensors of another
+    device are let through (torch's TensorIterator takes them as scalars)."""
+    on = [(n, v.device, v.dim() == 0 and v.device.type == "cpu") for n, v in zip(names, values)]
+    devices = {d for _, d, cpu_scalar in on if not cpu_scalar}
+    if len(devices) > 1:
+        where = ", ".join(f"'{n}' on {d}" for n, d, _ in on)
+        raise torch_error(ValueError(f"{fn}: all tensors must be on one device; got {where} (move them with .to(device))"))
+
+
+def check_tensors(fn: str, names: tuple[str, ...], values: tuple[Any, ...]) -> None:
+    """The generated losses' input check for hand-written modules (``torch_parametric``):
+    every value a torch.Tensor, all on one device; else a TypeError / ValueError naming ``fn``
+    and the argument (docs/input-policy.md)."""
+    for v in values:
+        if not isinstance(v, _Tensor):
+            _not_tensors(fn, names, values)
+    first = values[0].device
+    if any(v.device != first for v in values[1:]):
+        _devices(fn, names, values)
+
+
+def _runtime_error(fn: str, exc: RuntimeError, names: tuple[str, ...], values: tuple[Any, ...]) -> NoReturn:
+    """A RuntimeError out of torch inside the loss: tensors on two devices become a multiloss
+    error naming them (also a RuntimeError, as torch's "Expected all tensors to be on the same
+    device"); any other error is re-raised as it is."""
+    on = [(n, v.device) for n, v in zip(names, values) if isinstance(v, _Tensor)]
+    devices = {d for _, d in on}
+    if len(devices) > 1:
+        where = ", ".join(f"'{n}' on {d}" for n, d in on)
+        raise torch_error(ValueError(
+            f"{fn}: all tensors must be on one device; got {where} (move them with .to(device))")) from exc
+    raise exc
 
 
 __all__ = [
@@ -161,9 +270,46 @@ def _signature_src(params: Iterable[tuple[str, Any]], defaults: dict) -> str:
     return ", ".join(out)
 
 
-def _call_src(entry: Entry, params: Iterable[tuple[str, Any]], prefix: str) -> str:
-    kw = [f"{entry.rename.get(n, n)}={prefix}{n}" for n, _ in params if n not in (*_LEGACY, _KW_ONLY)]
+def _call_src(entry: Entry, params: Iterable[tuple[str, Any]], prefix: str, local: tuple[str, ...] = ()) -> str:
+    kw = [f"{entry.rename.get(n, n)}={'' if n in local else prefix}{n}" for n, _ in params
+          if n not in (*_LEGACY, _KW_ONLY)]
     return ", ".join([*entry.inputs, *kw])
+
+
+def _policy_src(entry: Entry, buffers: tuple[str, ...]) -> list[str]:
+    """The input-policy prologue of a generated ``forward`` / functional (docs/input-policy.md):
+    tensors only (``buffers``: the tensor options in scope, checked when not None), torch's
+    promotion, torch's same-dtype rules. O(1) on the happy path."""
+    tensors = [n for n in entry.inputs if n not in entry.host_inputs]
+    lines = []
+    if tensors:
+        cond = " and ".join(f"isinstance({n}, _Tensor)" for n in tensors)
+        lines.append(f"    if not ({cond}):")
+        lines.append(f"        _not_tensors(_NAME, {tuple(tensors)!r}, ({', '.join(tensors)},))")
+    for b in buffers:
+        lines.append(f"    if {b} is not None and not isinstance({b}, _Tensor):")
+        lines.append(f"        _not_tensors(_NAME, ({b!r},), ({b},))")
+    if len(tensors) > 1:  # one device (torch: "Expected all tensors to be on the same device")
+        cond = " or ".join(f"{n}.device != {tensors[0]}.device" for n in tensors[1:])
+        lines.append(f"    if {cond}:")
+        lines.append(f"        _devices(_NAME, {tuple(tensors)!r}, ({', '.join(tensors)},))")
+    if entry.promote and entry.inputs[:2] == ("input", "target"):
+        extra = " or not input.is_floating_point()" if entry.promote == "any" else ""
+        lines.append(f"    if input.dtype is not target.dtype{extra}:")
+        lines.append(f"        input, target = _promote(_NAME, {entry.promote!r}, input, target)")
+    first = entry.inputs[0]
+    for n in entry.same_dtype:
+        guard = f"{n} is not None and " if n in entry.buffers else ""
+        lines.append(f"    if {guard}{n}.dtype is not {first}.dtype:")
+        lines.append(f"        _dtype_mismatch(_NAME, {n!r}, {n}, {first})")
+    for n in entry.cast_to_input:  # torch computes a BCE weight in the input's dtype
+        lines.append(f"    if {n} is not None and {n}.dtype is not {first}.dtype:")
+        lines.append(f"        {n} = {n}.to({first}.dtype)")
+    return lines
+
+
+_POLICY_NAMESPACE = {"_Tensor": _Tensor, "_not_tensors": _not_tensors, "_promote": _promote,
+                     "_dtype_mismatch": _dtype_mismatch, "_runtime_error": _runtime_error, "_devices": _devices}
 
 
 def _doc(entry: Entry, kind: str) -> str:
@@ -211,10 +357,18 @@ def make_module(entry: Entry) -> type:
     # the module's forward reads its attributes at call time (they may be reassigned, as in
     # torch) and calls the canonical function; buffers follow .to()/.double()
     lines.append(f"def forward(self, {', '.join(entry.inputs)}):")
+    local = tuple(n for n in entry.buffers if n in (*entry.same_dtype, *entry.cast_to_input))  # read once
+    for n in local:
+        lines.append(f"    {n} = self.{n}")
+    lines += _policy_src(entry, ())
+    values = (*entry.inputs, *(n if n in local else f"self.{n}" for n in entry.buffers if n in names))
     lines.append("    try:")
-    lines.append(f"        return _loss({_call_src(entry, entry.params, 'self.')})")
+    lines.append(f"        return _loss({_call_src(entry, entry.params, 'self.', local)})")
     lines.append("    except _CAUGHT as e:")  # no cost unless raised (zero-cost try, Python 3.11)
     lines.append("        _torch_error(e)")
+    lines.append("    except RuntimeError as e:")  # tensors on two devices (torch's own error)
+    lines.append(f"        _runtime_error(_NAME, e, {(*entry.inputs, *(n for n in entry.buffers if n in names))!r}, "
+                 f"({', '.join(values)},))")
     namespace = {
         "_Base": _TorchLossBase,
         "_CAUGHT": _CAUGHT,
@@ -223,6 +377,7 @@ def make_module(entry: Entry) -> type:
         "_NAME": entry.name,
         "_ENTRY": entry,
         "_loss": entry.loss,
+        **_POLICY_NAMESPACE,
         **defaults,
     }
     exec("\n".join(lines), namespace)  # noqa: S102 - generated from the table above
@@ -244,12 +399,16 @@ def make_functional(entry: Entry) -> Callable[..., Any]:
     if any(n in _LEGACY for n, _ in entry.fparams):
         lines.append("    if size_average is not None or reduce is not None:")
         lines.append("        reduction = _legacy(size_average, reduce)")
+    buffers = tuple(n for n, _ in entry.fparams if n in entry.buffers)
+    lines += _policy_src(entry, buffers)
     lines.append("    try:")
     lines.append(f"        return _loss({_call_src(entry, entry.fparams, '')})")
     lines.append("    except _CAUGHT as e:")
     lines.append("        _torch_error(e)")
+    lines.append("    except RuntimeError as e:")  # tensors on two devices (torch's own error)
+    lines.append(f"        _runtime_error(_NAME, e, {(*entry.inputs, *buffers)!r}, ({', '.join((*entry.inputs, *buffers))},))")
     namespace = {"_legacy": legacy_reduction, "_loss": entry.loss, "_CAUGHT": _CAUGHT,
-                 "_torch_error": _raise_torch_error, **defaults}
+                 "_torch_error": _raise_torch_error, "_NAME": entry.functional, **_POLICY_NAMESPACE, **defaults}
     exec("\n".join(lines), namespace)  # noqa: S102 - generated from the table above
     fn = namespace[entry.functional]
     fn.__doc__ = _doc(entry, "functional")

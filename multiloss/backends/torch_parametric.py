@@ -98,6 +98,9 @@ class LinearCrossEntropyLoss(nn.modules.loss._WeightedLoss):
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """The loss of ``(input, target)``; see :func:`multiloss.linear_cross_entropy`."""
+        from .torch import check_tensors  # noqa: PLC0415 (multiloss.backends.torch imports this module)
+
+        check_tensors("LinearCrossEntropyLoss", ("input", "target"), (input, target))
         linear_weight = self.linear.weight.reshape((self.num_classes, *self.out_features, self.linear.in_features))
         bias = self.linear.bias
         linear_bias = None if bias is None else bias.reshape((self.num_classes, *self.out_features))
@@ -136,6 +139,9 @@ class AdaptiveLogSoftmaxWithLoss(nn.AdaptiveLogSoftmaxWithLoss):
 
     def forward(self, input_: torch.Tensor, target_: torch.Tensor):
         """``(output, loss)``; see :func:`multiloss.adaptive_log_softmax_with_loss`."""
+        from .torch import check_tensors  # noqa: PLC0415 (multiloss.backends.torch imports this module)
+
+        check_tensors("AdaptiveLogSoftmaxWithLoss", ("input_", "target_"), (input_, target_))
         head, tail, cutoffs, bias = self._parameters_as_arrays()
         output, loss = _adaptive(input_, target_, head, tail, cutoffs, head_bias=bias)
         return _ASMoutput(output, loss)
