@@ -16,8 +16,8 @@ from .._validation import (
     _broadcast_shape,
     check_broadcastable,
     check_floating,
+    check_min_max,
     check_reduction,
-    concrete_min_max,
     dtype_name,
     shape_of,
 )
@@ -271,14 +271,15 @@ def ntxent(input: Any, target: Any, temperature: float = 0.07, reduction: str = 
     _batch_inputs(fn, xp, input, target)
     if is_number(temperature) and not temperature > 0:
         raise ValueError(f"{fn}: argument 'temperature' must be > 0; got {temperature!r}")
-    bounds = concrete_min_max(xp, target if not xp.isdtype(target.dtype, "bool") else xp.astype(target, xp.int8))
-    if bounds is not None and float(bounds[0]) == float(bounds[1]):
-        raise ValueError(
-            f"{fn}: argument 'target' must hold at least two classes (each positive pair is contrasted "
-            f"with the anchor's embeddings of other classes); got a single class, "
-            f"{int(bounds[0]) if xp.isdtype(target.dtype, ('integral', 'bool')) else float(bounds[0])} "
-            f"(shape {shape_of(target)})"
-        )
+    two = "must hold at least two classes (each positive pair is contrasted with the anchor's embeddings of other classes)"
+    check_min_max(  # read on the host, asserted on the device, or skipped (multiloss.checks)
+        xp, target, lambda lo, hi: lo != hi,
+        lambda lo, hi: ValueError(
+            f"{fn}: argument 'target' {two}; got a single class, "
+            f"{int(lo) if xp.isdtype(target.dtype, ('integral', 'bool')) else lo} (shape {shape_of(target)})"),
+        lambda: f"{fn}: argument 'target' {two}; got a single class",
+        of=(lambda t: xp.astype(t, xp.int8)) if xp.isdtype(target.dtype, "bool") else None,
+    )
     n = shape_of(input)[0]
     # optax/losses/_self_supervised.py: cosine_similarity(..., epsilon=finfo(dtype).eps) / T
     unit = _unit_rows(xp, input, float(xp.finfo(input.dtype).eps))
@@ -286,9 +287,12 @@ def ntxent(input: Any, target: Any, temperature: float = 0.07, reduction: str = 
     same = xp.expand_dims(target, axis=1) == xp.expand_dims(target, axis=0)
     positive = same & _off_diagonal(xp, n, n, target)
     low = 0.5 * float(xp.finfo(s.dtype).min)
-    lse_neg = _ops.logsumexp(xp, xp.where(same, low, s), axis=1, keepdims=True)
-    # log(e^s + e^lse) - s: softplus(lse - s) without torch's linear softplus above 20
-    pair = xp.where(positive, xp.logaddexp(lse_neg, s) - s, 0.0)
+    if n == 0:  # no pair (and a max over an empty axis raises on numpy/torch): mean nan, sum 0
+        pair = s
+    else:
+        lse_neg = _ops.logsumexp(xp, xp.where(same, low, s), axis=1, keepdims=True)
+        # log(e^s + e^lse) - s: softplus(lse - s) without torch's linear softplus above 20
+        pair = xp.where(positive, xp.logaddexp(lse_neg, s) - s, 0.0)
     if reduction == "none":
         return pair
     if reduction == "sum":
@@ -378,8 +382,11 @@ def circle(
     low = 0.5 * float(xp.finfo(d.dtype).min)
     p_logits = xp.where(positive, -gamma * w_pos * (margin - d), low)
     n_logits = xp.where(negative, gamma * w_neg * ((1 - margin) - d), low)
-    z = _ops.logsumexp(xp, p_logits, axis=1) + _ops.logsumexp(xp, n_logits, axis=1)
-    loss = xp.logaddexp(xp.zeros_like(z), z)  # softplus(z), exact past torch's linear softplus at 20
+    if m_rows == 0:  # no pair at all (and a max over an empty axis raises on numpy/torch): 0 per anchor
+        loss = xp.sum(d, axis=1) * 0.0
+    else:
+        z = _ops.logsumexp(xp, p_logits, axis=1) + _ops.logsumexp(xp, n_logits, axis=1)
+        loss = xp.logaddexp(xp.zeros_like(z), z)  # softplus(z), exact past torch's linear softplus at 20
     if reduction == "none":
         return loss
     total = xp.sum(loss)

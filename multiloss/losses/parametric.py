@@ -254,8 +254,14 @@ def linear_cross_entropy(
         loss = f(xp, x, linear_weight, linear_bias, **terms, chunk_size=chunk_size, reduce=True)
         if extra is not None:
             loss = loss - xp.sum(extra)
-        if denom is not None:
+        if isinstance(denom, int):
             loss = loss / denom
+        elif denom is not None:
+            # every target ignored (zero total weight): a nan value with a zero gradient, as
+            # torch (and _reduction.weighted_mean); a plain 0/0 sends nan into the gradient
+            empty = denom == 0
+            loss = loss / xp.where(empty, xp.ones_like(denom), denom) + xp.where(
+                empty, xp.full_like(denom, float("nan")), xp.zeros_like(denom))
     return _to(xp, loss, input.dtype)
 
 

@@ -74,6 +74,8 @@ def ranking_softmax_loss(
         # excluded items add exactly 0 (optax's sum(where=)), whatever their log-probability
         terms = xp.where(mask, terms, 0.0)
     loss = -xp.sum(terms, axis=-1)
+    if mask is None and reduction == "mean" and 0 in shape_of(loss):
+        return xp.sum(loss)  # optax _safe_reduce: the mean of no list is 0, not nan
     if mask is None or reduction != "mean":
         return reduce(xp, loss, reduction, fn)
     # optax _safe_reduce: jnp.mean(loss, where=any(where, axis=-1)), 0 when no list is valid
