@@ -8,6 +8,7 @@ to PyTorch (``multiloss.torch``), Keras 3/TensorFlow (``multiloss.keras``), JAX
 from typing import TYPE_CHECKING
 
 from . import _ops as ops
+from .checks import get_value_checks, set_value_checks, value_checks
 from ._namespace import array_namespace
 from .catalogue import CATALOGUE
 from .custom import loss
@@ -30,7 +31,8 @@ if TYPE_CHECKING:  # the canonical losses, spelled out for type checkers (the st
 
 __version__ = "0.1.0"
 
-__all__ = ["array_namespace", "ops", "loss", "CATALOGUE", "port", "PortError", *_losses_all]
+__all__ = ["array_namespace", "ops", "loss", "CATALOGUE", "port", "PortError", "set_value_checks",
+           "get_value_checks", "value_checks", *_losses_all]
 
 
 def __getattr__(name: str):  # PEP 562: multiloss.port / PortError on first use (no framework import)

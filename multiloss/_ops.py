@@ -37,6 +37,9 @@ PRIMITIVES: tuple[str, ...] = (
     "xlogy",
     "clamped_log",
     "is_concrete",
+    "is_host",
+    "can_device_assert",
+    "device_assert",
     "log_softmax_pick",
     "squared_difference",
     "logistic_loss",
@@ -50,6 +53,7 @@ PRIMITIVES: tuple[str, ...] = (
     "ctc_neg_log_likelihood",
     "multilabel_margin",
     "multi_margin",
+    "fused_loss",
 )
 
 __all__ = ["register", "override_for", "PRIMITIVES", *PRIMITIVES]
@@ -91,6 +95,25 @@ def _fast(name: str):
         return primitive
 
     return wrap
+
+
+@_fast("fused_loss")
+def fused_loss(xp, name, *args, **kwargs):
+    """The whole loss ``name`` (a canonical loss with torch semantics: ``"cross_entropy"``,
+    ``"nll_loss"``, ``"binary_cross_entropy"`` ...), arguments as the canonical function's
+    after its static checks, computed by ONE native kernel where the backend has that exact
+    kernel, else ``NotImplemented`` and the canonical body runs (the generic case).
+
+    Why a whole loss: at small sizes a loss is launch/dispatch-bound, and torch's own losses
+    are one ATen call each (its cross-entropy fuses the log-softmax, the gather, the class
+    weights, ``ignore_index``, label smoothing and the reduction, forward and backward; the
+    canonical body is 4-6 calls). A native kernel also checks values on the device
+    (class indices in range, probabilities in [0, 1]) instead of reading them back to the
+    host, which on a GPU would synchronise the stream. The canonical loss keeps its static
+    checks and, when the kernel raises, re-runs its own value check for the clearer message.
+    The float64 reference and the other backends pin the values; the override is taken only
+    where it is exact (dtype, layout and options; anything else: ``NotImplemented``)."""
+    return NotImplemented
 
 
 @_fast("stop_gradient")
@@ -207,8 +230,10 @@ def clamped_log(xp, x, min=-100.0):  # noqa: A002 - torch's name for the clamp
 
 @_fast("min_max")
 def min_max(xp, x):
-    """``(min(x), max(x))`` as 0-d arrays: what the eager value checks read (labels in range,
-    probabilities in [0, 1]). torch overrides it with ``torch.aminmax`` (one pass)."""
+    """``(min(x), max(x))`` as 0-d arrays, gradient-free (a value check records nothing for
+    autodiff): what the value checks read or assert on (labels in range, probabilities in
+    [0, 1]). torch overrides it with ``torch.aminmax`` of the detached tensor (one pass)."""
+    x = stop_gradient(xp, x)
     return xp.min(x), xp.max(x)
 
 
@@ -218,6 +243,38 @@ def is_concrete(xp, x):
 
     Value checks (labels in range, probabilities in [0, 1]) run only when this is true."""
     return True
+
+
+@_fast("is_host")
+def is_host(xp, x):
+    """Whether ``x`` (a concrete array) lives in host memory, so reading its values costs no
+    device synchronisation: NumPy and ``array_api_strict`` always; torch ``device.type ==
+    "cpu"``, jax every device's platform ``"cpu"``, TensorFlow a ``CPU`` device. Value checks
+    read host arrays; accelerator arrays are checked on the device or not at all
+    (:mod:`multiloss.checks`)."""
+    return True
+
+
+@_fast("can_device_assert")
+def can_device_assert(xp, x):
+    """Whether :func:`device_assert` can emit an assertion now about values computed from
+    ``x`` without reading them on the host: torch always (``torch._assert_async``, eager and
+    under ``torch.compile``; not under ``torch.func`` transforms); jax only while ``x`` is
+    traced (a ``checkify`` check); TensorFlow only in a graph (``tf.function``). Generic:
+    ``False``."""
+    return False
+
+
+@_fast("device_assert")
+def device_assert(xp, cond, message):
+    """Assert that the 0-d boolean array ``cond`` is true without a host read: an asynchronous
+    device-side assertion (torch ``torch._assert_async(cond, message)``: on CUDA a failure is
+    a device-side assert reported at a later synchronisation), a
+    ``jax.experimental.checkify`` check (reported by ``checkify.checkify``; a no-op under a
+    plain ``jit``), a ``tf.debugging.Assert`` graph op (raises ``InvalidArgumentError`` when
+    the graph runs). Call it only where :func:`can_device_assert` is true. Generic (host
+    namespaces, checked by reading instead): nothing is emitted."""
+    return None
 
 
 @_fast("log_softmax_pick")
@@ -254,7 +311,7 @@ def binary_log_loss(xp, p, t):
     """``-(t log p + (1 - t) log(1 - p))`` elementwise on probabilities ``p``, each log clamped
     at -100 (torch ``binary_cross_entropy``); the generic gradient at ``p`` in {0, 1} is 0.
 
-    torch overrides it (float32/float64) with ``F.binary_cross_entropy(reduction="none")``: one
+    torch overrides it (float32/float64/bfloat16) with ``F.binary_cross_entropy(reduction="none")``: one
     fused kernel each way instead of ~10 autograd nodes (3x faster forward+backward and 4x
     less memory saved for backward at 4096x1000), with torch's own gradient at the endpoints
     (``(p - t) / max(p (1 - p), 1e-12)``, e.g. -1e12 at p=0, t=1) as a drop-in must."""

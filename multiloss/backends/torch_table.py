@@ -73,6 +73,19 @@ class Entry:
     checks: tuple[Check, ...] = ()
     functional_checks: tuple[Check, ...] = ()
     module: str = ""
+    # input policy (docs/input-policy.md), torch's own per loss: ``host_inputs`` may be Python
+    # values (every other input must be a torch.Tensor, as torch requires); ``promote``: "all" =
+    # input and target promoted to torch.result_type (integer predictions too: mse/l1/...),
+    # "any" = the same, an integer pair in the default float dtype (poisson_nll_loss),
+    # "float" = the same for floating dtypes only (kl_div: "Integral inputs not supported"),
+    # "float_input" = a floating target promotes with the input, "target" = computed in a
+    # floating target's dtype (bce_with_logits), "" = computed in the input's dtype
+    # (multiloss.backends.torch._promote); ``same_dtype``: arguments that must have the input's
+    # dtype (torch: "expected scalar type Float but found Double")
+    host_inputs: tuple[str, ...] = ()
+    promote: str = ""
+    same_dtype: tuple[str, ...] = ()
+    cast_to_input: tuple[str, ...] = ()  # tensor options cast to the input's dtype (BCE's weight)
 
     @property
     def fparams(self) -> tuple[tuple[str, Any], ...]:
@@ -86,17 +99,17 @@ _RED = (("reduction", "mean"),)
 # Signatures copied from torch/nn/modules/loss.py and torch/nn/functional.py (torch 2.x).
 TABLE: tuple[Entry, ...] = (
     Entry("MSELoss", "mse_loss", _L.mse_loss, (*_SA, *_RED),
-          functional_params=(*_SA, *_RED, ("weight", None)), buffers=("weight",), native="MSELoss",
+          functional_params=(*_SA, *_RED, ("weight", None)), buffers=("weight",), native="MSELoss", promote="all",
           functional_checks=(Check("regression", ({}, {"weight": _ELEM_W}, {"weight": _ELEM_W, "reduction": "sum"})),),
           summary="Mean squared error, :math:`(x - y)^2`.",
           shapes="input: any shape; target: the same shape."),
     Entry("L1Loss", "l1_loss", _L.l1_loss, (*_SA, *_RED),
-          functional_params=(*_SA, *_RED, ("weight", None)), buffers=("weight",), native="L1Loss",
+          functional_params=(*_SA, *_RED, ("weight", None)), buffers=("weight",), native="L1Loss", promote="all",
           functional_checks=(Check("regression", ({}, {"weight": _ELEM_W}, {"weight": _ELEM_W, "reduction": "none"})),),
           summary="Mean absolute error, :math:`|x - y|`.",
           shapes="input: any shape; target: the same shape."),
     Entry("SmoothL1Loss", "smooth_l1_loss", _L.smooth_l1_loss, (*_SA, *_RED, ("beta", 1.0)),
-          native="SmoothL1Loss", summary="Smooth L1 (Huber divided by ``beta``).",
+          native="SmoothL1Loss", promote="all", summary="Smooth L1 (Huber divided by ``beta``).",
           checks=(Check("regression", (*_REDS, {"beta": 0.5}, {"beta": 2.0}, {"beta": 0.0},
                                        {"beta": 0.5, "reduction": "none"})),),
           functional_checks=(Check("regression", ({"beta": 0.5},)),),
@@ -110,7 +123,7 @@ TABLE: tuple[Entry, ...] = (
                                                   {"weight": _ELEM_W, "reduction": "sum"})),),
           shapes="input: any shape; target: the same shape."),
     Entry("BCELoss", "binary_cross_entropy", _L.binary_cross_entropy, (("weight", None), *_SA, *_RED),
-          buffers=("weight",), native="BCELoss",
+          buffers=("weight",), native="BCELoss", same_dtype=("target",), cast_to_input=("weight",),
           checks=(Check("probabilities", (*_REDS, {"weight": _ELEM_W}, {"weight": _ROW_W},
                                           {"weight": _ROW_W, "reduction": "none"})),
                   Check("probabilities_soft", ({}, {"reduction": "sum"}))),
@@ -119,7 +132,8 @@ TABLE: tuple[Entry, ...] = (
           shapes="input: probabilities, any shape; target: the same shape; weight: broadcastable."),
     Entry("BCEWithLogitsLoss", "binary_cross_entropy_with_logits", _L.binary_cross_entropy_with_logits,
           (("weight", None), *_SA, *_RED, ("pos_weight", None)), buffers=("weight", "pos_weight"),
-          native="BCEWithLogitsLoss", summary="Binary cross-entropy on logits (``log_sigmoid`` based).",
+          native="BCEWithLogitsLoss", promote="target", cast_to_input=("weight", "pos_weight"),
+          summary="Binary cross-entropy on logits (``log_sigmoid`` based).",
           checks=(Check("logits_binary", (*_REDS, {"pos_weight": _POS_W}, {"weight": _ELEM_W},
                                           {"weight": _ROW_W, "pos_weight": _POS_W},
                                           {"weight": _ELEM_W, "pos_weight": _POS_W, "reduction": "none"})),
@@ -128,8 +142,8 @@ TABLE: tuple[Entry, ...] = (
           shapes="input: logits, any shape; target: the same shape; pos_weight: along the last axis."),
     Entry("CrossEntropyLoss", "cross_entropy", _L.cross_entropy,
           (("weight", None), ("size_average", None), ("ignore_index", -100), ("reduce", None), *_RED,
-           ("label_smoothing", 0.0)),
-          buffers=("weight",), native="CrossEntropyLoss",
+           ("label_smoothing", 0.0), ("*", None), ("lean_memory", False)),
+          buffers=("weight",), native="CrossEntropyLoss", same_dtype=("weight",),
           checks=(
               Check("class_index", (*_REDS, {"weight": _CLASS_W}, {"weight": _CLASS_W, "reduction": "sum"},
                                     {"weight": _CLASS_W, "reduction": "none"}, {"label_smoothing": 0.1},
@@ -153,7 +167,7 @@ TABLE: tuple[Entry, ...] = (
                  "indices, or probabilities of the input's shape; weight: (C,)."),
     Entry("NLLLoss", "nll_loss", _L.nll_loss,
           (("weight", None), ("size_average", None), ("ignore_index", -100), ("reduce", None), *_RED),
-          buffers=("weight",), native="NLLLoss",
+          buffers=("weight",), native="NLLLoss", same_dtype=("weight",),
           # torch's nll_loss takes any real input; the class_index logits serve as input
           checks=(Check("class_index", (*_REDS, {"weight": _CLASS_W}, {"weight": _CLASS_W, "reduction": "none"},
                                         {"ignore_index": 3})),
@@ -164,7 +178,7 @@ TABLE: tuple[Entry, ...] = (
           shapes="input: log-probabilities (N, C), (N, C, d1, ...) or (C,); target: class indices "
                  "(N), (N, d1, ...) or (); weight: (C,)."),
     Entry("KLDivLoss", "kl_div", _L.kl_div, (*_SA, *_RED, ("log_target", False)),
-          reductions=("none", "mean", "sum", "batchmean"), native="KLDivLoss",
+          reductions=("none", "mean", "sum", "batchmean"), native="KLDivLoss", promote="float",
           checks=(Check("log_probs", ({"reduction": "batchmean"}, {"reduction": "sum"}, {"reduction": "none"},
                                       {"reduction": "mean"}, {"log_target": True},
                                       {"log_target": True, "reduction": "batchmean"},
@@ -177,7 +191,7 @@ TABLE: tuple[Entry, ...] = (
     # PoissonNLLLoss.forward names its first argument log_input, the functional form input
     Entry("PoissonNLLLoss", "poisson_nll_loss", _L.poisson_nll_loss,
           (("log_input", True), ("full", False), ("size_average", None), ("eps", 1e-8), ("reduce", None), *_RED),
-          native="PoissonNLLLoss",
+          native="PoissonNLLLoss", promote="any",
           functional_checks=(Check("poisson_log_rate", ({"full": True, "reduction": "none"},)),
                              Check("poisson_rate", ({"log_input": False, "eps": 0.1},))),
           summary="Poisson negative log-likelihood, :math:`e^x - y x` (log-rates) or "
@@ -186,7 +200,7 @@ TABLE: tuple[Entry, ...] = (
     Entry("GaussianNLLLoss", "gaussian_nll_loss", _L.gaussian_nll_loss,
           (("*", None), ("full", False), ("eps", 1e-6), *_RED),
           functional_params=(("full", False), ("eps", 1e-6), *_RED), native="GaussianNLLLoss",
-          inputs=("input", "target", "var"),
+          inputs=("input", "target", "var"), host_inputs=("var",),
           functional_checks=(Check("gaussian_var_small", ({"eps": 0.05, "full": True, "reduction": "none"},)),
                              Check("gaussian_var_per_sample", ({},))),
           summary="Gaussian negative log-likelihood, :math:`\\tfrac12(\\log v + (x - y)^2 / v)`, "
@@ -212,6 +226,7 @@ TABLE: tuple[Entry, ...] = (
           shapes="input: any shape; target: the same shape, labels in {-1, 1}."),
     Entry("MultiLabelSoftMarginLoss", "multilabel_soft_margin_loss", _L.multilabel_soft_margin_loss,
           (("weight", None), *_SA, *_RED), buffers=("weight",), native="MultiLabelSoftMarginLoss",
+          promote="float_input",
           functional_checks=(Check("logits_binary", ({}, {"weight": _CLASS_W, "reduction": "none"})),),
           summary="Multi-label one-versus-all logistic loss, averaged over the classes.",
           shapes="input: logits (N, C) or (C,); target: the same shape, in [0, 1]; weight: (C,)."),
@@ -223,7 +238,7 @@ TABLE: tuple[Entry, ...] = (
                  "padded with -1."),
     Entry("MultiMarginLoss", "multi_margin_loss", _L.multi_margin_loss,
           (("p", 1), ("margin", 1.0), ("weight", None), *_SA, *_RED), buffers=("weight",),
-          native="MultiMarginLoss",
+          native="MultiMarginLoss", same_dtype=("weight",),
           checks=(Check("multi_margin_index", (*_REDS, {"p": 2}, {"margin": 0.5}, {"weight": _CLASS_W},
                                                {"weight": _CLASS_W, "reduction": "none"},
                                                {"p": 2, "margin": 2.0, "weight": _CLASS_W, "reduction": "sum"}),
@@ -261,6 +276,7 @@ TABLE: tuple[Entry, ...] = (
     # them through float32)
     Entry("CTCLoss", "ctc_loss", _L.ctc_loss, (("blank", 0), *_RED, ("zero_infinity", False)),
           native="CTCLoss", inputs=("log_probs", "targets", "input_lengths", "target_lengths"),
+          host_inputs=("input_lengths", "target_lengths"),
           checks=(Check("ctc", (*_REDS, {"zero_infinity": True}, {"reduction": "sum", "zero_infinity": True}),
                         dtypes=_F64_F32),),
           functional_checks=(Check("ctc", ({}, {"reduction": "none"}), dtypes=_F64_F32),),

@@ -97,6 +97,7 @@ def run(
                     rec.fb_ours_s, rec.fb_native_s = t.a_s, t.b_s
                     rec.inner, rec.repeats = t.inner, len(t.a_samples)
                     rec.memory_kind = p.memory_kind
+                    rec.input_bytes = p.input_bytes
                     if memory and p.memory is not None:
                         m = p.memory()
                         if m is not None:
@@ -131,7 +132,8 @@ def add_arguments(b: argparse.ArgumentParser) -> None:
     b.add_argument("--loss", action="append",
                    help="a loss of the backend's table (e.g. CrossEntropyLoss, squared_error, Huber); repeatable")
     b.add_argument("--mode", action="append",
-                   help="eager, compile (torch), jit (jax), tf.function (tensorflow); repeatable; default: all")
+                   help="eager (every backend: op by op, no tracing), compile (torch), jit (jax), "
+                        "tf.function (tensorflow); repeatable; default: all")
     b.add_argument("--quick", action="store_true",
                    help="sizes 64x10 and 4096x1000, 5 repeats, short dispatch, and no torch.compile unless "
                         "--mode compile: well under a minute per backend")
@@ -270,6 +272,9 @@ def run_bench(args: argparse.Namespace) -> int:
 
     from ..cli import _print_table
 
+    devices = ", ".join(f"{k.removesuffix('_device')} on {v}" for k, v in versions.items() if k.endswith("_device"))
+    m = harness.machine(versions)
+    print(f"device: {devices or 'n/a'}; host {m['processor']}, {m['cpu_count']} CPUs, Python {m['python']}")
     _print_table(harness.TABLE_HEADER, harness.table_rows(records),
                  title="multiloss bench: median time per call, ratio = multiloss / native "
                        f"(f+b target {harness.TARGET_LARGE}x at >= 1e6 elements, {harness.TARGET_SMALL}x below; "

@@ -236,6 +236,7 @@ class Prepared:
     check: Callable[[], None] = lambda: None
     memory: Callable[[], tuple[int, int, str] | None] | None = None
     memory_kind: str = "n/a"
+    input_bytes: int | None = None  # the first input's (the logits') size, for memory multiples
 
 
 @dataclass
@@ -258,6 +259,7 @@ class Record:
     memory_ours: int | None = None
     memory_native: int | None = None
     memory_kind: str = "n/a"
+    input_bytes: int | None = None
     error: str = ""
 
     @property
@@ -274,10 +276,18 @@ class Record:
             return math.nan
         return self.memory_ours / self.memory_native
 
+    def memory_multiples(self) -> tuple[float, float]:
+        """Peak memory of (ours, native) as multiples of the input (the logits): the figure a
+        large-vocabulary cross-entropy is judged by (torch's peaks at 3x its logits)."""
+        if not self.input_bytes or not self.memory_ours or not self.memory_native:
+            return math.nan, math.nan
+        return self.memory_ours / self.input_bytes, self.memory_native / self.input_bytes
+
     def as_dict(self) -> dict:
         d = asdict(self)
+        mo, mn = self.memory_multiples()
         d.update(forward_ratio=self.forward_ratio, fb_ratio=self.fb_ratio, memory_ratio=self.memory_ratio,
-                 target=target_for(self.elements))
+                 memory_ours_x_input=mo, memory_native_x_input=mn, target=target_for(self.elements))
         return d
 
 
@@ -365,6 +375,9 @@ def table_rows(records: Sequence[Record]) -> list[tuple[str, ...]]:
             rows.append((f"{r.backend}/{r.mode}", r.loss, r.size, "error: " + r.error[:60], *("",) * 7))
             continue
         mem = (f"{_fmt_bytes(r.memory_ours)}/{_fmt_bytes(r.memory_native)}" if r.memory_ours else r.memory_kind)
+        mo, mn = r.memory_multiples()
+        if mo == mo:  # as multiples of the input (logits) too
+            mem += f" ({mo:.2f}x/{mn:.2f}x input)"
         rows.append((
             f"{r.backend}/{r.mode}", r.loss, r.size,
             _fmt_t(r.forward_ours_s), _fmt_t(r.forward_native_s), _fmt_r(r.forward_ratio),

@@ -15,7 +15,7 @@ from typing import Any
 from .harness import DispatchRecord, LossSpec, Prepared, Size, interleaved
 
 NAME = "jax"
-MODES = ("jit",)
+MODES = ("jit", "eager")
 
 LOSSES: tuple[LossSpec, ...] = tuple(
     LossSpec(name, f"multiloss.jax.{name}", f"optax.losses.{name}", inputs, cls)
@@ -76,7 +76,7 @@ def versions() -> dict[str, str]:
     import jax
     import optax
 
-    return {"jax": jax.__version__, "optax": optax.__version__, "jax_device": str(jax.devices()[0])}
+    return {"jax": jax.__version__, "optax": optax.__version__, "jax_device": f"{jax.devices()[0]} ({jax.devices()[0].device_kind})"}
 
 
 def make_inputs(kind: str, size: Size, seed: int = 0) -> tuple[Any, ...]:
@@ -134,7 +134,7 @@ def prepare(spec: LossSpec, mode: str, size: Size) -> Prepared:
     import jax.numpy as jnp
     import numpy as np
 
-    if mode != "jit":
+    if mode not in MODES:
         raise ValueError(f"multiloss bench: jax modes are {MODES}; got {mode!r}")
     ours, native = functions(spec)
     args = make_inputs(spec.inputs, size)
@@ -142,8 +142,10 @@ def prepare(spec: LossSpec, mode: str, size: Size) -> Prepared:
     def mean_of(f):
         return lambda *a: jnp.mean(f(*a))
 
-    fwd = [jax.jit(mean_of(f)) for f in (ours, native)]
-    fb = [jax.jit(jax.value_and_grad(mean_of(f))) for f in (ours, native)]
+    # eager: op by op, as a user calls a loss outside jit (each op dispatched on its own)
+    wrap = jax.jit if mode == "jit" else (lambda f: f)
+    fwd = [wrap(mean_of(f)) for f in (ours, native)]
+    fb = [wrap(jax.value_and_grad(mean_of(f))) for f in (ours, native)]
 
     def call(f):
         return lambda: jax.block_until_ready(f(*args))
@@ -153,7 +155,7 @@ def prepare(spec: LossSpec, mode: str, size: Size) -> Prepared:
         if not np.isclose(a, b, rtol=1e-4, atol=1e-5):
             raise AssertionError(f"{spec.name} {size}: multiloss {a} != optax {b}")
 
-    kind = "XLA memory_analysis temp+output"
+    kind = "XLA memory_analysis temp+output" if mode == "jit" else "n/a (eager)"
 
     def memory():
         out = []
@@ -164,7 +166,8 @@ def prepare(spec: LossSpec, mode: str, size: Size) -> Prepared:
             out.append(int(m.temp_size_in_bytes + m.output_size_in_bytes))
         return out[0], out[1], kind
 
-    return Prepared((call(fwd[0]), call(fwd[1])), (call(fb[0]), call(fb[1])), check, memory, kind)
+    return Prepared((call(fwd[0]), call(fwd[1])), (call(fb[0]), call(fb[1])), check,
+                    memory if mode == "jit" else None, kind, input_bytes=int(args[0].nbytes))
 
 
 def dispatch(spec: LossSpec, size: Size = Size(4, 3), budget_s: float = 0.3) -> DispatchRecord:

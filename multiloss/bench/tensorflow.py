@@ -17,7 +17,7 @@ from typing import Any
 from .harness import DispatchRecord, LossSpec, Prepared, Size, interleaved
 
 NAME = "tensorflow"
-MODES = ("tf.function",)
+MODES = ("tf.function", "eager")
 
 _LOGITS = {"from_logits": True}
 LOSSES: tuple[LossSpec, ...] = tuple(
@@ -134,17 +134,20 @@ def prepare(spec: LossSpec, mode: str, size: Size) -> Prepared:
     import numpy as np
     import tensorflow as tf
 
-    if mode != "tf.function":
+    if mode not in MODES:
         raise ValueError(f"multiloss bench: tensorflow modes are {MODES}; got {mode!r}")
     ours, native = losses(spec)
     x, y = make_inputs(spec.inputs, size)
 
+    # eager: a keras loss called op by op, as in a custom training loop without tf.function
+    graph = tf.function if mode == "tf.function" else (lambda f: f)
+
     def fwd(loss):
-        f = tf.function(lambda y_true, y_pred: loss(y_true, y_pred))
+        f = graph(lambda y_true, y_pred: loss(y_true, y_pred))
         return lambda: f(y, x).numpy()
 
     def fb(loss):
-        @tf.function
+        @graph
         def f(y_true, y_pred):
             with tf.GradientTape() as tape:
                 tape.watch(y_pred)
@@ -177,7 +180,8 @@ def prepare(spec: LossSpec, mode: str, size: Size) -> Prepared:
                 out.append(tf.config.experimental.get_memory_info("GPU:0")["peak"] - base)
             return out[0], out[1], kind
 
-    return Prepared((fwd(ours), fwd(native)), (fb(ours), fb(native)), check, memory, kind)
+    return Prepared((fwd(ours), fwd(native)), (fb(ours), fb(native)), check, memory, kind,
+                    input_bytes=int(x.shape.num_elements() or 0) * x.dtype.size or None)
 
 
 def dispatch(spec: LossSpec, size: Size = Size(4, 3), budget_s: float = 0.3) -> DispatchRecord:

@@ -73,7 +73,16 @@ def versions() -> dict[str, str]:
     import torch
 
     return {"torch": torch.__version__, "torch_threads": str(torch.get_num_threads()),
-            "torch_device": _device()}
+            "torch_device": _device_name()}
+
+
+def _device_name() -> str:
+    """The device the figures come from, named: ``cuda:0 NVIDIA H100 80GB HBM3`` or ``cpu``."""
+    import torch
+
+    if torch.cuda.is_available():
+        return f"cuda:{torch.cuda.current_device()} {torch.cuda.get_device_name()}"
+    return "cpu"
 
 
 def _device() -> str:
@@ -208,7 +217,8 @@ def prepare(spec: LossSpec, mode: str, size: Size) -> Prepared:
             return _saved_bytes(lambda: ours(*args), x), _saved_bytes(lambda: native(*args), x), kind
     else:
         kind = "n/a (CPU compile)"
-    return Prepared((fwd(ours), fwd(native)), (fb(ours), fb(native)), check, memory, kind)
+    return Prepared((fwd(ours), fwd(native)), (fb(ours), fb(native)), check, memory, kind,
+                    input_bytes=x.numel() * x.element_size())
 
 
 def _saved_bytes(run, x) -> int:

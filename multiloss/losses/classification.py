@@ -15,6 +15,8 @@ from .._namespace import array_namespace
 from .._reduction import TORCH_REDUCTIONS, reduce, weighted_mean
 from .._validation import (
     check_broadcasts_to,
+    check_class_target_shape,
+    check_class_target_values,
     check_class_targets,
     check_floating,
     check_probabilities,
@@ -88,6 +90,14 @@ def binary_cross_entropy(
     fn = "binary_cross_entropy"
     xp, target = _binary_inputs(fn, input, target, reduction, weight)
     check_broadcasts_to(fn, "weight", weight, "input", input)
+    try:
+        # torch: ATen's binary_cross_entropy, which checks the [0, 1] range on the device
+        out = _ops.fused_loss(xp, fn, input, target, weight, reduction)
+    except RuntimeError:
+        check_probabilities(xp, fn, "input", input)  # the clearer message
+        raise
+    if out is not NotImplemented:
+        return out
     check_probabilities(xp, fn, "input", input)
     loss = _bce_elementwise(xp, input, target)
     if weight is not None:
@@ -115,6 +125,9 @@ def binary_cross_entropy_with_logits(
     xp, target = _binary_inputs(fn, input, target, reduction, weight, pos_weight)
     check_broadcasts_to(fn, "weight", weight, "input", input)
     check_broadcasts_to(fn, "pos_weight", pos_weight, "input", input)
+    out = _ops.fused_loss(xp, fn, input, target, weight, reduction, pos_weight)  # one native kernel (torch)
+    if out is not NotImplemented:
+        return out
     loss = _bce_logits_elementwise(xp, input, target, pos_weight)
     if weight is not None:
         loss = loss * weight
@@ -137,7 +150,7 @@ def hinge(input: Any, target: Any, reduction: str = "mean", labels: str = "auto"
     xp, target = elementwise_inputs(fn, input, target, reduction)
     if labels not in HINGE_LABELS:
         raise ValueError(f"{fn}: argument 'labels' must be one of {HINGE_LABELS}; got {labels!r}")
-    if labels == "auto":
+    if labels == "auto" and numel(target) != 0:  # (a min/max of no target raises; nothing to map)
         # all(t in {0, 1}) <=> |2t - 1| is 1 everywhere: two float reductions, which XLA
         # vectorises (a boolean all() over the targets made jitted hinge 10x slower on CPU)
         signed = 2 * target - 1
@@ -269,7 +282,7 @@ def _binary_focal_weight(xp, input, target, gamma, from_logits):
 # ----------------------------------------------------------------------------- multiclass
 
 
-def _nll(fn, xp, logp, target, weight, ignore_index, reduction, label_smoothing, cd, logits=False):
+def _nll(fn, xp, logp, target, weight, ignore_index, reduction, label_smoothing, cd, logits=False, lean=False):
     """NLL of log-probabilities ``logp`` (class axis ``cd``) with class-index or probability
     targets: the one body behind ``nll_loss`` and ``cross_entropy`` (torch semantics).
 
@@ -298,6 +311,10 @@ def _nll(fn, xp, logp, target, weight, ignore_index, reduction, label_smoothing,
         # probability targets (torch: cross_entropy_loss_prob_target): mean divides by the
         # number of samples N*d1*..., never by the weights; ignore_index does not apply.
         check_same_shape(fn, "input", logp, "target", target)
+        if logits:
+            out = _ops.fused_loss(xp, "cross_entropy", logp, target, weight, ignore_index, reduction, label_smoothing)
+            if out is not NotImplemented:
+                return out
         t = as_float_like(xp, target, logp)
         if label_smoothing > 0:
             t = t * (1 - label_smoothing) + label_smoothing / n_classes
@@ -312,7 +329,19 @@ def _nll(fn, xp, logp, target, weight, ignore_index, reduction, label_smoothing,
         total = xp.sum(per_sample)
         return total if reduction == "sum" else total / (numel(logp) // n_classes)
 
-    any_ignored = check_class_targets(xp, fn, logp, target, cd, ignore_index)
+    check_class_target_shape(xp, fn, logp, target, cd)
+    try:
+        # one native kernel where the backend has it (torch's cross_entropy / nll_loss): the
+        # class-index range is then checked by the kernel, on the device, not read back here
+        kernel = ("lean_cross_entropy" if lean else "cross_entropy") if logits else "nll_loss"
+        out = _ops.fused_loss(xp, kernel, logp, target, weight, ignore_index, reduction,
+                              *((label_smoothing,) if logits else ()))
+    except (IndexError, RuntimeError):
+        check_class_target_values(xp, fn, logp, target, cd, ignore_index)  # the clearer message
+        raise
+    if out is not NotImplemented:
+        return out
+    any_ignored = check_class_target_values(xp, fn, logp, target, cd, ignore_index)
     if not any_ignored and weight is None and label_smoothing == 0:
         # fast path (no target can be ignored): the plain gather
         if logits:
@@ -364,6 +393,8 @@ def cross_entropy(
     ignore_index: int = -100,
     reduction: str = "mean",
     label_smoothing: float = 0.0,
+    *,
+    lean_memory: bool = False,
 ) -> Any:
     r"""Softmax cross-entropy of logits (torch semantics, class axis 1).
 
@@ -379,10 +410,24 @@ def cross_entropy(
     torch: ``F.cross_entropy`` / ``nn.CrossEntropyLoss``; keras:
     ``(Sparse)CategoricalCrossentropy(from_logits=True)`` (class axis last); optax:
     ``softmax_cross_entropy(_with_integer_labels)`` (unreduced, axis -1).
+
+    ``lean_memory=True`` (keyword-only; same values and gradients): for large-vocabulary
+    logits, e.g. an LLM batch of ``(N, C)`` with ``C`` ~ 32k-256k, where memory is what limits
+    the batch. On torch, ``(N, C)`` logits with class-index targets then run one autograd
+    function that computes the gradient during the forward pass, a chunk of rows at a time
+    (``multiloss/backends/torch_lean_ce.py``): forward+backward peaks at ~1.0-1.13x the logits
+    above the input instead of ``F.cross_entropy``'s 3x. Use it when the loss is the root of the
+    graph (the usual ``loss.backward()``); not for small ``C`` (Python per chunk: ~4x slower at
+    64x10), not with a ``weight`` that requires grad, not for double backward (refused). Other
+    layouts, targets and backends run the plain path (under ``jax.jit`` XLA plans the memory:
+    ``multiloss bench --backend jax`` reports it).
     """
     fn = "cross_entropy"
     xp, cd = _class_inputs(fn, input, target, reduction, weight, label_smoothing)
-    return _nll(fn, xp, input, target, weight, ignore_index, reduction, label_smoothing, cd, logits=True)
+    if not isinstance(lean_memory, bool):
+        raise TypeError(f"{fn}: argument 'lean_memory' must be a bool; got {lean_memory!r}")
+    return _nll(fn, xp, input, target, weight, ignore_index, reduction, label_smoothing, cd, logits=True,
+                lean=lean_memory)
 
 
 def nll_loss(

@@ -230,6 +230,13 @@ def multilabel_margin_loss(input: Any, target: Any, reduction: str = "mean") -> 
         )
     check_floating(xp, fn, "input", input)
     _check_indices(xp, fn, target, "class indices padded with -1")
+    try:  # one native kernel (torch), which checks the indices itself, on the device
+        out = _ops.fused_loss(xp, fn, input, target, reduction)
+    except RuntimeError:
+        check_index_range(xp, fn, "target", target, -1, c, what="class indices or -1 padding")
+        raise
+    if out is not NotImplemented:
+        return out
     check_index_range(xp, fn, "target", target, -1, c, what="class indices or -1 padding")
     loss = _ops.multilabel_margin(xp, xp.reshape(input, (-1, c)), xp.reshape(target, (-1, c)))
     if ndim < 2:
@@ -276,6 +283,13 @@ def multi_margin_loss(
     check_weight(fn, "weight", weight, c)
     check_floating(xp, fn, "input", input)
     _check_indices(xp, fn, target, "class indices")
+    try:  # one native kernel (torch), which checks the indices itself, on the device
+        out = _ops.fused_loss(xp, fn, input, target, p, margin, weight, reduction)
+    except RuntimeError:
+        check_index_range(xp, fn, "target", target, 0, c)
+        raise
+    if out is not NotImplemented:
+        return out
     check_index_range(xp, fn, "target", target, 0, c)
     w = None if weight is None else as_float_like(xp, weight, input)
     loss = _ops.multi_margin(xp, xp.reshape(input, (-1, c)), xp.reshape(target, (-1,)), p, margin, w)

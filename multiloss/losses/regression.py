@@ -41,6 +41,9 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean", weight: Any = Non
     """
     fn = "mse_loss"
     xp, target = elementwise_inputs(fn, input, target, reduction, weight)
+    out = _ops.fused_loss(xp, fn, input, target, reduction, weight)  # one native kernel (torch)
+    if out is not NotImplemented:
+        return out
     loss = _ops.squared_difference(xp, input, target)
     return reduce(xp, loss, reduction, fn, _elementwise_weight(fn, input, weight))
 
@@ -54,6 +57,9 @@ def l1_loss(input: Any, target: Any, reduction: str = "mean", weight: Any = None
     """
     fn = "l1_loss"
     xp, target = elementwise_inputs(fn, input, target, reduction, weight)
+    out = _ops.fused_loss(xp, fn, input, target, reduction, weight)  # one native kernel (torch)
+    if out is not NotImplemented:
+        return out
     return reduce(xp, xp.abs(input - target), reduction, fn, _elementwise_weight(fn, input, weight))
 
 
@@ -69,6 +75,9 @@ def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float
     # a traced (array) beta, e.g. under jax.jit, must be > 0: it cannot be branched on
     if is_number(beta) and beta < 0:
         raise ValueError(f"{fn}: argument 'beta' must be >= 0; got {beta!r}")
+    out = _ops.fused_loss(xp, fn, input, target, reduction, beta=beta)  # one native kernel (torch)
+    if out is not NotImplemented:
+        return out
     if is_number(beta) and beta == 0:
         loss = xp.abs(input - target)
     else:
@@ -94,6 +103,9 @@ def huber_loss(
     xp, target = elementwise_inputs(fn, input, target, reduction, weight)
     if is_number(delta) and not delta > 0:
         raise ValueError(f"{fn}: argument 'delta' must be > 0; got {delta!r}")
+    out = _ops.fused_loss(xp, fn, input, target, reduction, weight, delta=delta)  # one native kernel (torch)
+    if out is not NotImplemented:
+        return out
     loss = _ops.huber(xp, input, target, delta)
     if _elementwise_weight(fn, input, weight) is not None:
         loss = loss * weight  # a rescaling: 'mean' stays over elements (torch)
@@ -113,7 +125,8 @@ def mean_absolute_percentage_error(
     xp, target = elementwise_inputs(fn, input, target, reduction)
     a = xp.abs(target)
     denom = xp.where(a > epsilon, a, epsilon)  # max(|y|, eps); see hinge on scalars and compile
-    return reduce(xp, 100.0 * xp.abs(target - input) / denom, reduction, fn)
+    # the ratio first, then x100 (keras's order): 100 * |y - x| alone overflows float16 past 655
+    return reduce(xp, 100.0 * (xp.abs(target - input) / denom), reduction, fn)
 
 
 def cosine_similarity(

@@ -420,6 +420,14 @@ LAYOUT_NOTE = ("class axis: {src} in {sfw}, {dst} in {dfw} -- the same for (N, C
                "move it (np.moveaxis(x, {src}, {dst}))")
 
 
+# options that change how a loss runs (memory, speed), never its values or gradients: a port
+# that cannot carry one says so in a note instead of refusing
+EXECUTION_ONLY = {
+    "lean_memory": "it changes memory use only (same values and gradients); torch's "
+                   "CrossEntropyLoss(lean_memory=True) computes the gradient in the forward pass",
+}
+
+
 def compare(src: Spec, dst: Spec) -> tuple[list[Diff], list[Condition], list[str]]:
     """How ``dst`` differs from ``src``: the differences (empty when they compute the same
     numbers), the data conditions under which they do, and notes (target format, layout)."""
@@ -438,6 +446,10 @@ def compare(src: Spec, dst: Spec) -> tuple[list[Diff], list[Condition], list[str
     for name in sorted(set(src.options) | set(dst.options)):
         a, b = src.options.get(name), dst.options.get(name)
         if targets == "dense" and name in DENSE_DONT_CARE.get(src.loss, ()):
+            continue
+        if name in EXECUTION_ONLY:
+            if a and not same_value(a, b):
+                notes.append(f"{name}={fmt(a)} is not carried: {EXECUTION_ONLY[name]}")
             continue
         if same_value(a, b):
             continue
