@@ -103,7 +103,7 @@ def array_namespace(*arrays: Any, fn: str = "multiloss") -> ModuleType:
             # None where the loss requires an array, or a number as its prediction or target (a
             # later required argument may be a number: CTC's lengths); a position found to hold
             # an optional argument (weight=None ...) is remembered: one set lookup after that
-            if fn != "multiloss" and (x is None or i < 2) and (fn, i) not in _OPTIONAL:
+            if fn != "multiloss" and (x is None or i < 2) and (fn, i) not in _OPTIONAL and not _compiling():
                 _check_required(fn, i, x, sys._getframe(1))
             continue
         ns = _TYPE_CACHE.get(type(x))
@@ -170,6 +170,14 @@ def argument_name(x: Any, fn: str, frame: Any) -> str | None:
     return None
 
 
+def _compiling() -> bool:
+    """Whether torch.compile is tracing (dynamo constant-folds this to True): frames cannot be
+    inspected there (``sys._getframe`` is a graph break), so the required-argument check is
+    left to the eager calls. Looked up in ``sys.modules``: nothing is imported."""
+    torch = sys.modules.get("torch")
+    return torch is not None and torch.compiler.is_compiling()
+
+
 # (fn, position) of array_namespace's arguments found to hold an optional argument
 _OPTIONAL: set[tuple[str, int]] = set()
 
@@ -178,7 +186,15 @@ def _check_required(fn: str, i: int, x: Any, frame: Any) -> None:
     """``x`` (``None``, or a Python number in the two leading positions) at position ``i``: an
     error when a parameter holding it in the loss ``fn`` (else the calling function) has no
     default, i.e. the loss requires an array there; else the position is remembered as optional."""
-    frames = _frames(frame, fn, limit=3)
+    frames = [f for f in _frames(frame, fn, limit=3) if f.f_code.co_name == fn]
+    if not frames:
+        # the loss's own frame is not on the stack: a tracer inlined it (torch.compile's dynamo
+        # runs the loss's bytecode inside its own frames) or the loss is named differently;
+        # nothing to decide on, so nothing is raised or remembered
+        return
+    code = frames[0].f_code
+    if getattr(frames[0].f_globals.get(code.co_name), "__code__", None) is not code:
+        return  # its defaults cannot be read (e.g. dynamo runs a transformed copy of the code)
     for name, value, has_default in _parameters(frames[0]):
         if value is x and not has_default and name not in ("fn", "self"):
             raise TypeError(

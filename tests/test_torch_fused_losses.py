@@ -203,3 +203,19 @@ def test_porting_a_lean_cross_entropy_notes_that_the_option_stays_behind():
     plan = multiloss.port.plan(mt.CrossEntropyLoss(lean_memory=True), to="jax")
     assert any(n.startswith("lean_memory=True is not carried") for n in plan.notes)
     assert "lean_memory" in str(multiloss.port.plan(mt.CrossEntropyLoss(lean_memory=True), to="torch"))
+
+
+@pytest.mark.parametrize("name", ["CrossEntropyLoss", "NLLLoss", "BCELoss", "MultiMarginLoss"])
+def test_compiles_fullgraph_before_any_eager_call(name, monkeypatch):
+    # the input policy's required-argument check inspects frames on its first None per loss
+    # (multiloss._namespace._check_required): under dynamo that must not run (a graph break),
+    # also when no eager call has memoised the loss's optional positions yet
+    from multiloss import _namespace
+
+    monkeypatch.setattr(_namespace, "_OPTIONAL", set())
+    torch._dynamo.reset()
+    g = torch.Generator().manual_seed(3)
+    x = torch.rand(4, 3, generator=g)
+    y = torch.rand(4, 3, generator=g) if name == "BCELoss" else torch.tensor([0, 2, 1, 2])
+    ours = torch.compile(getattr(mt, name)(), backend="eager", fullgraph=True)
+    torch.testing.assert_close(ours(x, y), getattr(torch.nn, name)()(x, y))
