@@ -44,15 +44,23 @@ def _via_float32(fn):
     return f
 
 
-def _pick(x, labels, axis=-1):
-    """``x[..., labels, ...]`` along ``axis``: ``tf.gather`` with ``batch_dims`` (the class axis
-    moved last first when it is not)."""
+def _classes_last(x, labels, axis):
+    """``x`` with its class ``axis`` moved last and ``labels`` as int32/int64 (what TF's
+    gathers and its sparse cross-entropy kernel take)."""
     ndim = x.shape.rank
     ax = axis % ndim
     if ax != ndim - 1:
         x = _tfn.moveaxis(x, ax, -1)
     if labels.dtype not in (tf.int32, tf.int64):
         labels = tf.cast(labels, tf.int64)
+    return x, labels
+
+
+def _pick(x, labels, axis=-1):
+    """``x[..., labels, ...]`` along ``axis``: ``tf.gather`` with ``batch_dims`` (the class axis
+    moved last first when it is not)."""
+    x, labels = _classes_last(x, labels, axis)
+    ndim = x.shape.rank
     return tf.gather(x, labels, axis=ndim - 1, batch_dims=ndim - 1)
 
 
@@ -61,12 +69,7 @@ def _log_softmax_pick(x, labels, axis=-1):
     kernel of keras's own sparse categorical cross-entropy): one fused kernel each way. The
     generic ``pick`` is a batched ``tf.gather`` whose eager gradient is a chain of ~40 ops
     (``_BatchGatherGrad``): 4.6x keras forward+backward at 64x10 in eager mode."""
-    ndim = x.shape.rank
-    ax = axis % ndim
-    if ax != ndim - 1:
-        x = _tfn.moveaxis(x, ax, -1)
-    if labels.dtype not in (tf.int32, tf.int64):
-        labels = tf.cast(labels, tf.int64)
+    x, labels = _classes_last(x, labels, axis)
     return -tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=x)
 
 
