@@ -36,6 +36,14 @@ def class_axis(x: Any) -> int:
     return 0 if len(x.shape) == 1 else 1
 
 
+def masked_logit(xp, dtype: Any) -> float:
+    """Half the lowest finite value of ``dtype``: a fill for masked logits that has no mass in
+    a softmax normaliser (as optax's ``-inf`` mask) but keeps a fully masked row finite, and
+    whose shift by the row's largest logit cannot overflow. ``finfo`` reads the dtype, not the
+    array: no host read-back."""
+    return 0.5 * float(xp.finfo(dtype).min)
+
+
 def along_axis(xp, vec: Any, ndim: int, axis: int) -> Any:
     """Reshape a 1-D ``vec`` so it broadcasts along ``axis`` of an ``ndim``-d array."""
     shape = [1] * ndim

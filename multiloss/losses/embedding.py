@@ -21,7 +21,7 @@ from .._validation import (
     dtype_name,
     shape_of,
 )
-from ._common import as_float_like, is_number
+from ._common import as_float_like, is_number, masked_logit
 
 __all__ = [
     "cosine_embedding_loss",
@@ -286,7 +286,7 @@ def ntxent(input: Any, target: Any, temperature: float = 0.07, reduction: str = 
     s = xp.matmul(unit, xp.matrix_transpose(unit)) / temperature
     same = xp.expand_dims(target, axis=1) == xp.expand_dims(target, axis=0)
     positive = same & _off_diagonal(xp, n, n, target)
-    low = 0.5 * float(xp.finfo(s.dtype).min)
+    low = masked_logit(xp, s.dtype)
     if n == 0:  # no pair (and a max over an empty axis raises on numpy/torch): mean nan, sum 0
         pair = s
     else:
@@ -379,7 +379,7 @@ def circle(
     w_neg = (1 + margin) - d
     w_pos = xp.where(w_pos >= 0, w_pos, 0.0)
     w_neg = xp.where(w_neg >= 0, w_neg, 0.0)
-    low = 0.5 * float(xp.finfo(d.dtype).min)
+    low = masked_logit(xp, d.dtype)
     p_logits = xp.where(positive, -gamma * w_pos * (margin - d), low)
     n_logits = xp.where(negative, gamma * w_neg * ((1 - margin) - d), low)
     if m_rows == 0:  # no pair at all (and a max over an empty axis raises on numpy/torch): 0 per anchor

@@ -25,6 +25,17 @@ __all__ = ["kl_div", "poisson_nll_loss", "gaussian_nll_loss", "generalized_kl_di
 KL_DIV_REDUCTIONS = ("none", "mean", "sum", "batchmean")
 
 
+def _kl_inputs(fn: str, input: Any, target: Any, reduction: str):
+    """The KL losses' prologue: namespace, reduction (``batchmean`` too), a floating input,
+    the target cast to its dtype, broadcastable shapes (warned about when they differ)."""
+    xp = array_namespace(input, target, fn=fn)
+    check_reduction(fn, reduction, KL_DIV_REDUCTIONS)
+    check_floating(xp, fn, "input", input)
+    target = as_float_like(xp, target, input)
+    check_broadcastable(fn, "input", input, "target", target)
+    return xp, target
+
+
 def kl_div(input: Any, target: Any, reduction: str = "mean", log_target: bool = False) -> Any:
     r"""Pointwise Kullback-Leibler divergence with ``input`` holding **log**-probabilities:
     :math:`\ell = y (\log y - x)` (``0 \log 0 = 0``), or with ``log_target=True`` (``target``
@@ -38,11 +49,7 @@ def kl_div(input: Any, target: Any, reduction: str = "mean", log_target: bool = 
     ``kl_divergence(log_predictions, targets)`` (sum over the last axis, unreduced).
     """
     fn = "kl_div"
-    xp = array_namespace(input, target, fn=fn)
-    check_reduction(fn, reduction, KL_DIV_REDUCTIONS)
-    check_floating(xp, fn, "input", input)
-    target = as_float_like(xp, target, input)
-    check_broadcastable(fn, "input", input, "target", target)
+    xp, target = _kl_inputs(fn, input, target, reduction)
     if log_target:
         loss = xp.exp(target) * (target - input)
     else:
@@ -185,11 +192,7 @@ def generalized_kl_divergence(input: Any, target: Any, reduction: str = "mean") 
     ``axis`` of this, unreduced); torch, keras: none.
     """
     fn = "generalized_kl_divergence"
-    xp = array_namespace(input, target, fn=fn)
-    check_reduction(fn, reduction, KL_DIV_REDUCTIONS)
-    check_floating(xp, fn, "input", input)
-    target = as_float_like(xp, target, input)
-    check_broadcastable(fn, "input", input, "target", target)
+    xp, target = _kl_inputs(fn, input, target, reduction)
     loss = _ops.xlogy(xp, target, target) - target * input + xp.exp(input) - target
     if reduction == "batchmean":
         total = xp.sum(loss)

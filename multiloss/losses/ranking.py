@@ -17,7 +17,7 @@ from .._validation import (
     dtype_name,
     shape_of,
 )
-from ._common import as_float_like
+from ._common import as_float_like, masked_logit
 
 __all__ = ["ranking_softmax_loss"]
 
@@ -66,7 +66,7 @@ def ranking_softmax_loss(
         # normaliser either, a list with no valid item stays finite (then 0), and the shift by
         # the largest score cannot overflow it
         target = xp.where(mask, target, 0.0)
-        input = xp.where(mask, input, 0.5 * float(xp.finfo(input.dtype).min))
+        input = xp.where(mask, input, masked_logit(xp, input.dtype))
     if weight is not None:
         target = target * weight
     terms = target * _ops.log_softmax(xp, input, axis=-1)

@@ -29,7 +29,7 @@ from .._namespace import array_namespace
 from .._reduction import TORCH_REDUCTIONS, reduce
 from .._validation import (
     check_broadcasts_to,
-    check_class_targets,
+    check_class_target_values,
     check_floating,
     check_integer,
     check_min_max,
@@ -145,7 +145,7 @@ def multiclass_sparsemax_loss(input: Any, target: Any, axis: int = -1, reduction
             f"{fn}: argument 'target' must hold one class index per score vector, shape {batch} (the shape "
             f"of 'input' {in_shape} without axis {axis}); got {shape_of(target)}"
         )
-    check_class_targets(xp, fn, input, target, ax)
+    check_class_target_values(xp, fn, input, target, ax)  # dtype and shape checked above
     p = _ops.sparsemax(xp, input, axis=ax)
     z_y = xp.expand_dims(_ops.pick(xp, input, target, axis=ax), axis=ax)
     # optax: where(proba, scores - scores[label], 0) -- a class outside the support (a -inf
@@ -204,7 +204,7 @@ def fenchel_young_loss(
             f"vectorises it)"
         )
     if xp.isdtype(target.dtype, "integral") and shape_of(target) == batch:
-        check_class_targets(xp, fn, input, target, ax)
+        check_class_target_values(xp, fn, input, target, ax)  # dtype and shape just tested
         inner = _ops.pick(xp, input, target, axis=ax)
     else:
         if not xp.isdtype(target.dtype, ("integral", "real floating")):
