@@ -229,11 +229,14 @@ def clamped_log(xp, x, min=-100.0):  # noqa: A002 - torch's name for the clamp
 
 
 @_fast("min_max")
-def min_max(xp, x):
-    """``(min(x), max(x))`` as 0-d arrays, gradient-free (a value check records nothing for
-    autodiff): what the value checks read or assert on (labels in range, probabilities in
-    [0, 1]). torch overrides it with ``torch.aminmax`` of the detached tensor (one pass)."""
-    x = stop_gradient(xp, x)
+def min_max(xp, x, of=None):
+    """``(min(of(x)), max(of(x)))`` (``of`` default: the identity) as 0-d arrays,
+    gradient-free (a value check records nothing for autodiff): what the value checks read or
+    assert on (labels in range, probabilities in [0, 1]). torch overrides it with
+    ``torch.aminmax`` of the detached tensor (one pass); jax with one compiled call, for which
+    ``of`` should be a module-level function (a jit static argument: a new lambda per call
+    would compile per call, so jax computes a lambda's ``of`` op by op instead)."""
+    x = stop_gradient(xp, x if of is None else of(x))
     return xp.min(x), xp.max(x)
 
 
@@ -682,8 +685,28 @@ def multi_margin(xp, x, t, p=1, margin=1.0, weight=None):
 
 
 # ----------------------------------------------------------------------------- sparsemax
-PRIMITIVES += ("sparsemax",)  # noqa: PLE0604 - appended here so this block stays self-contained
-__all__.append("sparsemax")
+PRIMITIVES += ("sparsemax", "sparse_plus", "positive_part")  # noqa: PLE0604 - appended here so this block stays self-contained
+__all__ += ["sparsemax", "sparse_plus", "positive_part"]
+
+
+@_fast("positive_part")
+def positive_part(xp, z):
+    """``max(z, 0)`` whose gradient at ``z == 0`` is 1/2 (a tie shared equally, as jax's
+    ``maximum`` and torch's ``maximum`` backward share it; TF's ``maximum`` gives it all to one
+    side, hence the generic ``where`` form), nan kept: optax's ``jnp.maximum(0, z)`` of the
+    perceptron loss, where a model whose scores start at exactly 0 still moves. jax overrides
+    it with ``jnp.maximum`` (one op instead of five)."""
+    return xp.where(z < 0, 0.0, xp.where(z > 0, z, 0.5 * z))
+
+
+@_fast("sparse_plus")
+def sparse_plus(xp, z):
+    """``jax.nn.sparse_plus``: 0 for ``z <= -1``, ``(z + 1)^2 / 4`` on ``(-1, 1)``, ``z`` for
+    ``z >= 1`` (its derivative is the sparse sigmoid ``clip((z + 1) / 2, 0, 1)``); the
+    binary sparsemax loss. jax overrides it with ``jax.nn.sparse_plus`` (one compiled call; the
+    same three branches, ``(z + 1) ** 2 / 4`` -- bitwise equal: a square is one product and
+    the quarter a power of two)."""
+    return xp.where(z <= -1, 0.0, xp.where(z >= 1, z, 0.25 * (z + 1) * (z + 1)))
 
 
 @_fast("sparsemax")

@@ -231,7 +231,7 @@ def check_min_max(
     how = value_route(xp, x)
     if how == SKIP:
         return None
-    lo, hi = _ops.min_max(xp, x if of is None else of(x))
+    lo, hi = _ops.min_max(xp, x, of)
     if how == READ:
         read = _read(cast, lo, hi)
         if read is None:  # traced after all

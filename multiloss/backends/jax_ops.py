@@ -136,3 +136,85 @@ def _sparsemax_jvp(axis, primals, tangents):
 
 
 _ops.register(_NS, sparsemax=lambda x, axis=-1: _sparsemax(x, axis))
+
+
+# ----------------------------------------------------------------------------- eager calls
+# Each eager jax.numpy call is one dispatch (~10 us on CPU, more on a GPU); a composite such
+# as ``jax.nn.logsumexp`` (not jitted in jax 0.10: max, stop_gradient, isfinite, where, sub,
+# exp, sum, log, add, squeeze ...) costs ~255 us eagerly at 4x3 against ~7 us as one compiled
+# call, and ``take_along_axis`` ~79 us (its index arithmetic is eager ops too). So the hot
+# primitives run as ONE compiled call: ``jax.jit`` of the very body a jitted loss runs (the
+# jax.nn function or the generic definition on jax.numpy). Under an enclosing ``jit`` /
+# ``grad`` / ``vmap`` / ``checkify`` a nested jit is inlined: the compiled program, its values
+# and XLA's memory figure do not change; eagerly the call compiles once per shape and dtype,
+# like every eager jax op. ``jax.nn.log_softmax``/``softplus``/``log_sigmoid``/``sigmoid``/
+# ``one_hot`` are jitted by jax already. Measured with ``multiloss bench --backend jax --mode
+# eager`` (see docs/performance.md).
+
+
+def _static(axis):
+    """An ``axis`` argument as a jit static (hashable) value."""
+    return tuple(axis) if isinstance(axis, list) else axis
+
+
+_logsumexp_jit = jax.jit(
+    lambda x, axis=-1, keepdims=False: jax.nn.logsumexp(x, axis=axis, keepdims=keepdims),
+    static_argnames=("axis", "keepdims"),
+)
+_softmax_jit = jax.jit(lambda x, axis=-1: jax.nn.softmax(x, axis=axis), static_argnames=("axis",))
+_take_jit = jax.jit(lambda x, indices, axis=-1: jnp.take_along_axis(x, indices, axis=axis), static_argnames=("axis",))
+_pick_jit = jax.jit(_pick, static_argnames=("axis",))
+_sparsemax_jit = jax.jit(lambda x, axis=-1: _sparsemax(x, axis), static_argnames=("axis",))
+
+
+def _generic_jit(name: str, *static: str):
+    """``jax.jit`` of the generic definition of primitive ``name`` on jax.numpy (it calls the
+    other primitives, overrides included, inside the one compiled program)."""
+    generic = getattr(_ops, name).generic
+    return jax.jit(lambda *args, **kwargs: generic(jnp, *args, **kwargs), static_argnames=static)
+
+
+def _python_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+_min_max_jit = _generic_jit("min_max", "of")
+
+
+def _min_max(x, of=None):
+    if of is None or "<" not in getattr(of, "__qualname__", "<"):  # module-level: a stable static
+        return _min_max_jit(x, of=of)
+    return _ops.min_max.generic(jnp, x, of)  # a lambda or closure: op by op
+_log_softmax_pick_jit = _generic_jit("log_softmax_pick", "axis")
+_softmax_ce_jit = _generic_jit("softmax_cross_entropy", "axis")
+_huber_jit = _generic_jit("huber", "delta")
+_pairwise_jit = _generic_jit("pairwise_distance", "p", "eps", "keepdim")
+
+
+def _huber(x, y, delta=1.0):
+    if _python_number(delta):
+        return _huber_jit(x, y, delta=float(delta))
+    return _ops.huber.generic(jnp, x, y, delta)  # an array delta: traced through, op by op
+
+
+def _pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    if _python_number(p) and _python_number(eps):
+        return _pairwise_jit(x1, x2, p=float(p), eps=float(eps), keepdim=bool(keepdim))
+    return _ops.pairwise_distance.generic(jnp, x1, x2, p, eps, keepdim)
+
+
+_ops.register(
+    _NS,
+    logsumexp=lambda x, axis=-1, keepdims=False: _logsumexp_jit(x, axis=_static(axis), keepdims=bool(keepdims)),
+    softmax=lambda x, axis=-1: _softmax_jit(x, axis=_static(axis)),
+    take_along_axis=lambda x, indices, axis=-1: _take_jit(x, indices, axis=axis),
+    pick=lambda x, labels, axis=-1: _pick_jit(x, labels, axis=axis),
+    sparsemax=lambda x, axis=-1: _sparsemax_jit(x, axis=axis),
+    min_max=_min_max,
+    sparse_plus=jax.nn.sparse_plus,
+    positive_part=lambda z: jnp.maximum(z, 0),  # lax.max's JVP shares a tie: 1/2 at z == 0
+    log_softmax_pick=lambda x, labels, axis=-1: _log_softmax_pick_jit(x, labels, axis=axis),
+    softmax_cross_entropy=lambda x, t, axis=-1: _softmax_ce_jit(x, t, axis=_static(axis)),
+    huber=_huber,
+    pairwise_distance=_pairwise_distance,
+)

@@ -58,6 +58,13 @@ def _device_assert(cond, message):
     torch._assert_async(cond, message)
 
 
+def _min_max(x, of=None):
+    # one pass (aminmax) over the detached values: a value check records nothing for autograd
+    if of is not None:
+        x = of(x)
+    return tuple(torch.aminmax(x.detach() if x.requires_grad else x))
+
+
 def _clamped_log(x, min=-100.0):
     # same value and safe gradient as the generic one, in fewer kernels
     return torch.where(x > 0, torch.log(x.clamp_min(torch.finfo(x.dtype).tiny)), x.new_full((), min)).clamp_min(min)
@@ -174,7 +181,7 @@ _ops.register(
     softmax_cross_entropy=_softmax_cross_entropy,
     # chunked linear-head cross-entropy, gradient computed chunk by chunk (torch_fused.py)
     linear_softmax_cross_entropy=_linear_softmax_cross_entropy,
-    min_max=lambda x: tuple(torch.aminmax(x.detach() if x.requires_grad else x)),
+    min_max=_min_max,
     huber=_huber,
     clamped_log=_clamped_log,
     log_softmax_pick=_log_softmax_pick,

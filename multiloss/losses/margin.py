@@ -427,7 +427,7 @@ def perceptron_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
     xp, target = elementwise_inputs(fn, input, target, reduction)
     z = -input * target  # optax: jnp.maximum(0, -predictor_outputs * targets)
     # max(z, 0) with the value 0 and gradient 1/2 at z == 0 (jax's balanced tie), nan kept
-    loss = xp.where(z < 0, 0.0, xp.where(z > 0, z, 0.5 * z))
+    loss = _ops.positive_part(xp, z)
     return reduce(xp, loss, reduction, fn)
 
 

@@ -67,10 +67,10 @@ def _class_axis(fn: str, input: Any, axis: Any) -> int:
     return axis % ndim
 
 
-def _sparse_plus(xp, z):
-    """``jax.nn.sparse_plus``: 0 for z <= -1, (z + 1)^2 / 4 on (-1, 1), z for z >= 1 (its
-    derivative is the sparse sigmoid ``clip((z + 1) / 2, 0, 1)``)."""
-    return xp.where(z <= -1, 0.0, xp.where(z >= 1, z, 0.25 * (z + 1) * (z + 1)))
+def _binary_defect(t):
+    """``|t (t - 1)|``: 0 exactly for t in {0, 1} (module-level: a stable argument of a
+    compiled value check, ``_ops.min_max``)."""
+    return abs(t * (t - 1))
 
 
 def sparsemax_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
@@ -108,10 +108,10 @@ def sparsemax_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
                 f"[{float(_ops.min_max(xp, target)[0]):.6g}, {float(_ops.min_max(xp, target)[1]):.6g}] that are not "
                 f"all 0 or 1"),
             lambda: f"{fn}: argument 'target' must hold binary labels in {{0, 1}}; got a value that is not 0 or 1",
-            of=lambda t: xp.abs(t * (t - 1)),
+            of=_binary_defect,
         )
         positive = target != 0
-    loss = _sparse_plus(xp, xp.where(positive, -input, input))
+    loss = _ops.sparse_plus(xp, xp.where(positive, -input, input))
     return reduce(xp, loss, reduction, fn)
 
 
