@@ -352,8 +352,13 @@ def pairwise_distance(xp, x1, x2, p=2.0, eps=1e-6, keepdim=False):
     with no gradient; ``p < 0``: ``(sum |d|^p)^(1/p)``, 0 where some ``d`` is 0). Gradients are
     finite everywhere and equal torch's norm backward (``norm_backward``,
     torch/csrc/autograd/FunctionsManual.cpp): 0 at ``d == 0`` and for a zero norm, where the
-    naive ``sqrt``/``pow`` formula gives ``0 * inf = nan``. torch overrides it with
+    naive ``sqrt``/``pow`` formula gives ``0 * inf = nan``. float16/bfloat16 are summed in
+    float32 and rounded once, as torch's norm kernel accumulates (``|d|^2`` overflows float16
+    past 256: a distance of 300 would be inf). torch overrides it with
     ``torch.pairwise_distance`` (one fused norm kernel each way)."""
+    if _is_half(x1) or _is_half(x2):
+        out = pairwise_distance(xp, xp.astype(x1, xp.float32), xp.astype(x2, xp.float32), p, eps, keepdim)
+        return xp.astype(out, x1.dtype if _is_half(x1) else x2.dtype)
     d = x1 - x2 + eps
     axis = -1 if len(d.shape) > 0 else None
     if p == 2:

@@ -256,6 +256,19 @@ def test_triplet_margin_loss_float32(xp, dtype):
     xp_assert_close(out, triplet_loop(ANC, POS, NEG).mean(), rtol=1e-5)
 
 
+@pytest.mark.parametrize("xp", ["numpy", "torch", "jax", "tensorflow"])  # array_api_strict has no float16
+@pytest.mark.parametrize("p", [2.0, 1.0, 3.0])
+def test_triplet_margin_loss_float16_distances_past_256_stay_finite(xp, p):
+    """|d|^2 overflows float16 past 256: the distances are summed in float32 as torch's norm
+    kernel does (torch: 201 here; the sum in float16 gave inf on numpy/jax/tensorflow)."""
+    require(xp)
+    a, pos, neg = (np.asarray(v, np.float64) for v in ([[300.0, 0.0]], [[0.0, 0.0]], [[300.0, 100.0]]))
+    out = call(xp, ml.triplet_margin_loss, a, pos, neg, dtype=np.float16, p=p)
+    assert to_numpy(out).dtype == np.float16
+    want = 1.0 + np.sum(300.0 ** p) ** (1 / p) - 100.0
+    xp_assert_close(np.float64(to_numpy(out)), want, rtol=2e-3)
+
+
 def test_triplet_margin_loss_shapes(xp):
     # unbatched (D,) -> a 0-d loss; (B, T, D) -> (B, T); a (1, D) positive broadcasts
     out = call(xp, ml.triplet_margin_loss, ANC[0], POS[0], NEG[0], reduction="none")
