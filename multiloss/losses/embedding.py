@@ -31,8 +31,10 @@ __all__ = [
     "circle",
 ]
 
-# ATen Loss.cpp: `#define EPSILON 1e-12`, added to each squared magnitude (not to the norm)
-_COSINE_EPS = 1e-12
+# ATen Loss.cpp: `constexpr float EPSILON = 1e-12` (a C++ float: 9.999999960041972e-13 once
+# widened, which float64 inputs see), added to each squared magnitude (not to the norm);
+# measured: torch 2.13's float64 cosine_embedding_loss equals this bitwise, not 1e-12
+_COSINE_EPS = 9.999999960041972e-13
 
 
 def cosine_embedding_loss(
@@ -45,7 +47,7 @@ def cosine_embedding_loss(
         \max(0, \cos(x_{1,i}, x_{2,i}) - \text{margin}) & y_i = -1 \\ 0 & \text{otherwise}\end{cases}
         \qquad \cos(a, b) = \frac{\sum_k a_k b_k}{\sqrt{(\sum_k a_k^2 + 10^{-12})(\sum_k b_k^2 + 10^{-12})}}
 
-    (torch adds ``1e-12`` to each squared magnitude, ATen Loss.cpp; a label other than
+    (torch adds ``1e-12``, a C++ float, to each squared magnitude, ATen Loss.cpp; a label other than
     ``±1`` contributes 0). Then ``reduction``.
 
     Shapes: ``input1`` and ``input2`` ``(N, D)`` (broadcastable to each other) with ``target``
@@ -67,25 +69,30 @@ def cosine_embedding_loss(
             f"multi-target not supported); got shape {t_shape}"
         )
     want = len(t_shape) + 1
-    if len(shape_of(input1)) != want or len(shape_of(input2)) != want:
+    s1, s2 = shape_of(input1), shape_of(input2)
+    if len(s1) != want or len(s2) != want:
         raise ValueError(
             f"{fn}: a {len(t_shape)}-D 'target' expects {want}-D 'input1' and 'input2' "
-            f"({'(N, D)' if want == 2 else '(D,)'}); got shapes {shape_of(input1)} and "
-            f"{shape_of(input2)}"
+            f"({'(N, D)' if want == 2 else '(D,)'}); got shapes {s1} and {s2}"
         )
-    check_broadcastable(fn, "input1", input1, "input2", input2, warn=False)
-    batch = _broadcast_shape(shape_of(input1)[:-1], shape_of(input2)[:-1])
-    if _broadcast_shape(batch, t_shape) is None:
+    if s1 != s2:
+        check_broadcastable(fn, "input1", input1, "input2", input2, warn=False)
+    batch = s1[:-1] if s1 == s2 else _broadcast_shape(s1[:-1], s2[:-1])
+    if t_shape != batch and _broadcast_shape(batch, t_shape) is None:
         raise ValueError(
             f"{fn}: argument 'target' must have one label per pair, shape {batch}; got {t_shape}"
         )
+    out = _ops.fused_loss(xp, fn, input1, input2, target, margin, reduction)  # one native call (torch)
+    if out is not NotImplemented:
+        return out
     prod = xp.sum(input1 * input2, axis=-1)
     mag1 = xp.sum(input1 * input1, axis=-1) + _COSINE_EPS
     mag2 = xp.sum(input2 * input2, axis=-1) + _COSINE_EPS
     cos = prod / xp.sqrt(mag1 * mag2)
     neg = cos - margin
-    # clamp_min(0) as a where whose gradient at the tie is 1, like torch's clamp_min
-    loss = xp.where(target == 1, 1 - cos, 0.0) + xp.where(target == -1, xp.where(neg >= 0, neg, 0.0), 0.0)
+    # clamp_min(0) as a where whose gradient at the tie is 1 and that keeps nan (a float16 zero
+    # vector: 0 / 0), like torch's clamp_min (margin.py _clamp_min0)
+    loss = xp.where(target == 1, 1 - cos, 0.0) + xp.where(target == -1, xp.where(neg < 0, 0.0, neg), 0.0)
     return reduce(xp, loss, reduction, fn)
 
 
@@ -96,8 +103,8 @@ def _triplet_inputs(fn, anchor, positive, negative, margin, reduction, floating=
     check_reduction(fn, reduction, TORCH_REDUCTIONS)
     if is_number(margin) and not margin > 0:
         raise ValueError(f"{fn}: argument 'margin' must be greater than 0; got {margin!r}")
-    ranks = [len(shape_of(x)) for x in (anchor, positive, negative)]
-    if len(set(ranks)) != 1:
+    ranks = (len(anchor.shape), len(positive.shape), len(negative.shape))
+    if not ranks[0] == ranks[1] == ranks[2]:
         raise ValueError(
             f"{fn}: arguments 'anchor', 'positive' and 'negative' must have the same number of "
             f"dimensions; got shapes {shape_of(anchor)}, {shape_of(positive)} and "
@@ -109,8 +116,10 @@ def _triplet_inputs(fn, anchor, positive, negative, margin, reduction, floating=
         check_floating(xp, fn, "negative", negative)
         positive = as_float_like(xp, positive, anchor)
         negative = as_float_like(xp, negative, anchor)
-        check_broadcastable(fn, "anchor", anchor, "positive", positive, warn=False)
-        check_broadcastable(fn, "anchor", anchor, "negative", negative, warn=False)
+        if positive.shape != anchor.shape:  # (equal shapes: nothing to check, the common case)
+            check_broadcastable(fn, "anchor", anchor, "positive", positive, warn=False)
+        if negative.shape != anchor.shape:
+            check_broadcastable(fn, "anchor", anchor, "negative", negative, warn=False)
     return xp, positive, negative
 
 
@@ -119,8 +128,8 @@ def _triplet_hinge(xp, dist_pos, dist_neg, dist_swap, margin, reduction, fn):
         # Balntas et al. 2016 "distance swap": the harder of the two negatives distances
         dist_neg = xp.minimum(dist_neg, dist_swap)
     loss = margin + dist_pos - dist_neg
-    # torch.clamp_min(., 0): gradient 1 at the tie
-    return reduce(xp, xp.where(loss >= 0, loss, 0.0), reduction, fn)
+    # torch.clamp_min(., 0): gradient 1 at the tie, nan kept (inf - inf distances: nan, as torch)
+    return reduce(xp, xp.where(loss < 0, 0.0, loss), reduction, fn)
 
 
 def triplet_margin_loss(
@@ -147,6 +156,10 @@ def triplet_margin_loss(
     """
     fn = "triplet_margin_loss"
     xp, positive, negative = _triplet_inputs(fn, anchor, positive, negative, margin, reduction)
+    # torch: one native call (taken only for a Python int/float p, which passes the check below)
+    out = _ops.fused_loss(xp, fn, anchor, positive, negative, margin, p, eps, swap, reduction)
+    if out is not NotImplemented:
+        return out
     if not is_number(p):
         raise TypeError(f"{fn}: argument 'p' must be a real number (or inf); got {type(p).__name__}")
     dist_pos = _ops.pairwise_distance(xp, anchor, positive, p, eps)
@@ -189,6 +202,12 @@ def triplet_margin_with_distance_loss(
         fn, anchor, positive, negative, margin, reduction, floating=distance_function is None
     )
     if distance_function is None:
+        # the default distance is triplet_margin_loss's (p=2, eps=1e-6): one native call (torch)
+        out = _ops.fused_loss(xp, "triplet_margin_loss", anchor, positive, negative, margin, 2.0, 1e-6, swap,
+                              reduction)
+        if out is not NotImplemented:
+            return out
+
         def distance_function(x1, x2):
             return _ops.pairwise_distance(xp, x1, x2)
 

@@ -90,11 +90,15 @@ def margin_ranking_loss(
             f"{fn}: arguments 'input1', 'input2' and 'target' must have the same number of "
             f"dimensions; got shapes {shape_of(input1)}, {shape_of(input2)} and {shape_of(target)}"
         )
-    check_broadcastable(fn, "input1", input1, "input2", input2, warn=False)
-    check_broadcastable(fn, "input1", input1, "target", target, warn=False)
-    check_broadcastable(fn, "input2", input2, "target", target, warn=False)
+    if not input1.shape == input2.shape == target.shape:  # (equal: nothing to check, the common case)
+        check_broadcastable(fn, "input1", input1, "input2", input2, warn=False)
+        check_broadcastable(fn, "input1", input1, "target", target, warn=False)
+        check_broadcastable(fn, "input2", input2, "target", target, warn=False)
     input2 = as_float_like(xp, input2, input1)
     target = as_float_like(xp, target, input1)
+    out = _ops.fused_loss(xp, fn, input1, input2, target, margin, reduction)  # one native call (torch)
+    if out is not NotImplemented:
+        return out
     # ATen: (-target * (input1 - input2) + margin).clamp_min_(0)
     loss = _clamp_min0(xp, margin - target * (input1 - input2))
     return reduce(xp, loss, reduction, fn)
@@ -113,6 +117,9 @@ def hinge_embedding_loss(input: Any, target: Any, margin: float = 1.0, reduction
     """
     fn = "hinge_embedding_loss"
     xp, target = elementwise_inputs(fn, input, target, reduction, warn_broadcast=False)
+    out = _ops.fused_loss(xp, fn, input, target, margin, reduction)  # one native call (torch)
+    if out is not NotImplemented:
+        return out
     clamped = _clamp_min0(xp, margin - input)
     loss = xp.where(target != 1, clamped, 0.0) + xp.where(target != -1, input, 0.0)
     return reduce(xp, loss, reduction, fn)
