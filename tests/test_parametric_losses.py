@@ -238,6 +238,74 @@ def test_torch_primitive_is_the_fused_function():
     assert "_RowsBackward" in _graph_nodes(loss), _graph_nodes(loss)
 
 
+SMALL_HEADS = [  # (label, kwargs): every option torch's unchunked path takes
+    ("index", {}), ("index_bias_weight", {"bias": True, "weight": True}),
+    ("ignore", {"target": "ignore", "reduction": "sum"}), ("ignore_none", {"target": "ignore", "reduction": "none"}),
+    ("smoothing", {"label_smoothing": 0.2, "weight": True}), ("prob", {"target": "prob", "bias": True}),
+    ("prob_smoothing", {"target": "prob", "label_smoothing": 0.1, "reduction": "none"}),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "bfloat16"])
+@pytest.mark.parametrize("label,opts", SMALL_HEADS, ids=[h[0] for h in SMALL_HEADS])
+def test_torch_small_logits_run_torchs_own_kernels(label, opts, dtype):
+    """Logits no larger than the largest operand (here the weight: 6 x 8 -> 7 logits per row
+    against 7 x 8 weights) take F.linear_cross_entropy's own unchunked path (torch's default,
+    options=None): bitwise torch's values and gradients, torch's graph (NllLossBackward0),
+    no chunked autograd.Function."""
+    require("torch")
+    import torch
+    import torch.nn.functional as F
+
+    dt = getattr(torch, dtype)
+    g = torch.Generator().manual_seed(3)
+    x = torch.randn(6, 8, generator=g).to(dt)
+    w = torch.randn(7, 8, generator=g).to(dt)
+    b = torch.randn(7, generator=g).to(dt) if opts.get("bias") else None
+    cw = torch.linspace(0.5, 2.0, 7).to(dt) if opts.get("weight") else None
+    kind = opts.get("target", "index")
+    if kind == "prob":
+        t = torch.softmax(torch.randn(6, 7, generator=g), 1).to(dt)
+    else:
+        t = torch.randint(0, 7, (6,), generator=g)
+        if kind == "ignore":
+            t[[1, 4]] = -100
+    kw = {k: opts[k] for k in ("reduction", "label_smoothing") if k in opts}
+    results = []
+    for f in (ml.linear_cross_entropy, F.linear_cross_entropy):
+        leaves = [a.clone().requires_grad_() for a in (x, w) + ((b,) if b is not None else ())]
+        out = f(leaves[0], leaves[1], t, linear_bias=leaves[2] if b is not None else None, weight=cw, **kw)
+        grads = torch.autograd.grad(out.sum(), leaves)
+        results.append((out, grads, _graph_nodes(out)))
+    (ours, g_ours, nodes), (native, g_native, _) = results
+    torch.testing.assert_close(ours, native, rtol=0, atol=0)
+    for a, b_ in zip(g_ours, g_native):
+        torch.testing.assert_close(a, b_, rtol=0, atol=0)
+    assert not {"_SumBackward", "_RowsBackward"} & nodes, nodes
+
+
+def test_torch_large_or_explicitly_chunked_logits_stay_chunked():
+    """Above the size rule (logits larger than every operand) or with chunk_size/options the
+    chunked function runs (the small-logits rule never holds a big logits tensor)."""
+    require("torch")
+    import torch
+
+    from multiloss.losses.parametric import PLAIN_MAX_LOGITS
+
+    g = torch.Generator().manual_seed(4)
+    x = torch.randn(6, 8, generator=g, requires_grad=True)
+    w = torch.randn(7, 8, generator=g, requires_grad=True)
+    t = torch.randint(0, 7, (6,), generator=g)
+    assert "_SumBackward" in _graph_nodes(ml.linear_cross_entropy(x, w, t, chunk_size=6))
+    options = torch.nn.LinearCrossEntropyOptions(batch_chunk_size=None)
+    assert "_SumBackward" in _graph_nodes(ml.linear_cross_entropy(x, w, t, options=options))
+    xl = torch.randn(64, 8, generator=g, requires_grad=True)
+    wl = torch.randn(100, 8, generator=g, requires_grad=True)  # 6400 logits > 800 weights and 512 inputs
+    tl = torch.randint(0, 100, (64,), generator=g)
+    assert "_SumBackward" in _graph_nodes(ml.linear_cross_entropy(xl, wl, tl))
+    assert 64 * 100 <= PLAIN_MAX_LOGITS  # (so the operand rule, not the cap, decided)
+
+
 def _graph_nodes(out):
     names, seen, stack = set(), set(), [out.grad_fn]
     while stack:

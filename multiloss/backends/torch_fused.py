@@ -202,3 +202,31 @@ def linear_softmax_cross_entropy(x, w, b=None, target=None, coef=None, target_co
         r = _chunked(*args, chunk_size)[0]
         return r.sum() if reduce else r
     return (_Sum if reduce else _Rows).apply(*args, chunk_size)
+
+
+def linear_cross_entropy_kernel(input, linear_weight, target, linear_bias=None, weight=None, reduction="mean",
+                                ignore_index=None, label_smoothing=0.0):
+    """``_ops.fused_loss("linear_cross_entropy", ...)``: torch's own unchunked path,
+    ``F.linear_cross_entropy(..., options=None)`` (``F.linear`` then ``F.cross_entropy``: two
+    kernels each way), taken by the canonical function for small logits only (see
+    ``multiloss.losses.parametric.PLAIN_MAX_LOGITS``). The canonical function has checked the
+    shapes, dtypes and target values; anything the kernels would treat differently -- mixed
+    dtypes or devices, a class ``weight`` or probability target that requires grad (ATen's
+    cross-entropy has no gradient for ``weight``), traced functorch tensors -- returns
+    ``NotImplemented`` and runs the chunked body."""
+    operands = [t for t in (input, linear_weight, linear_bias, weight) if t is not None]
+    if input.dtype not in (torch.float32, torch.float64, torch.float16, torch.bfloat16):
+        return NotImplemented
+    if any(t.dtype != input.dtype or t.device != input.device for t in operands) or target.device != input.device:
+        return NotImplemented
+    if (weight is not None and weight.requires_grad) or target.requires_grad:
+        return NotImplemented
+    if target.is_floating_point():
+        if target.dtype != input.dtype:
+            return NotImplemented
+    elif target.dtype != torch.int64:
+        return NotImplemented
+    if any(_is_wrapped(t) for t in (*operands, target)):
+        return NotImplemented
+    return F.linear_cross_entropy(input, linear_weight, target, linear_bias=linear_bias, weight=weight,
+                                  reduction=reduction, ignore_index=ignore_index, label_smoothing=label_smoothing)

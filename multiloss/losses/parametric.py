@@ -63,6 +63,11 @@ def _same_dtype(fn: str, name: str, x: Any, like_name: str, like: Any) -> None:
 # ----------------------------------------------------------------------------- linear CE
 
 
+# the largest logits (N x C x d1...dK elements) computed unchunked by default (see
+# linear_cross_entropy): 4 MiB in float32
+PLAIN_MAX_LOGITS = 1 << 20
+
+
 def _default_chunk(n: int | None, in_features: int, logits_per_row: int) -> int | None:
     """Rows per chunk whose logits take about as much memory as the larger of the input
     (torch 2.13's ``chunking_method="aspect_ratio"``, ``ceil(N / ceil(C / D))``, without its
@@ -116,7 +121,10 @@ def linear_cross_entropy(
     the value never depends on it beyond rounding). ``options``: torch's
     ``LinearCrossEntropyOptions`` (any object with a ``batch_chunk_size`` attribute), accepted
     so torch code ports unchanged; its ``batch_chunk_size``, when set, is the chunk size (torch
-    runs unchunked with ``options=None``; here every call is chunked, with the same values).
+    runs unchunked with ``options=None``; here a call is chunked unless its logits are small:
+    no larger than the largest operand and at most ``PLAIN_MAX_LOGITS`` = 2^20 elements, where
+    the backend may run one native kernel pair instead -- torch: ``F.linear_cross_entropy``'s
+    own path -- with the same values; an explicit ``chunk_size`` or ``options`` always chunks).
     ``ignore_index=None`` means -100 for class indices and must stay ``None`` for probability
     targets (torch raises otherwise).
 
@@ -132,6 +140,7 @@ def linear_cross_entropy(
     _same_dtype(fn, "linear_bias", linear_bias, "input", input)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{fn}: argument 'label_smoothing' must be in [0, 1]; got {label_smoothing!r}")
+    chunked = chunk_size is not None or options is not None  # asked for: always the chunked path
     if chunk_size is None and options is not None:
         chunk_size = getattr(options, "batch_chunk_size", None)
     if chunk_size is not None and (not isinstance(chunk_size, numbers.Integral) or chunk_size < 1):
@@ -176,6 +185,18 @@ def linear_cross_entropy(
     if chunk_size is None:
         chunk_size = _default_chunk(n, d, n_classes * m)
     out_shape = tuple(in_shape[:-1]) + tuple(inner)  # per-position loss shape
+    # small logits (no larger than the largest operand, and at most PLAIN_MAX_LOGITS): one
+    # native kernel pair where the backend has it (torch: F.linear_cross_entropy's reference
+    # path, as torch runs it with options=None). Chunking would save at most a few MB there and
+    # costs its launches: 2x torch at 64 x 64 -> 1000 on CPU, against ~1.0x plain.
+    plain = not chunked and n is not None and n * n_classes * m <= min(
+        PLAIN_MAX_LOGITS, max(n * d, _prod(w_shape)))
+
+    def one_kernel() -> Any:
+        if not plain:
+            return NotImplemented
+        return _ops.fused_loss(xp, fn, input, linear_weight, target, linear_bias, weight, reduction,
+                               ignore_index, label_smoothing)
 
     if xp.isdtype(target.dtype, "real floating"):
         if ignore_index is not None:
@@ -190,6 +211,9 @@ def linear_cross_entropy(
                 f"{fn}: probability targets must have the logits' shape {logits_shape} "
                 f"(input {in_shape}, linear_weight {w_shape}); got {shape_of(target)}"
             )
+        out = one_kernel()
+        if out is not NotImplemented:
+            return out
         t = _to(xp, as_float_like(xp, target, input), acc)
         if not batched:
             t = xp.reshape(t, (1, n_classes))
@@ -215,6 +239,9 @@ def linear_cross_entropy(
         ii = -100 if ignore_index is None else ignore_index
         t = target if batched else xp.reshape(target, (1,))
         any_ignored = check_class_targets(xp, fn, _Logits((n, n_classes, *inner)), t, 1, ii)
+        out = one_kernel()
+        if out is not NotImplemented:
+            return out
         ignored = (t == ii) if any_ignored else None
         safe_t = t if ignored is None else xp.where(ignored, 0, t)
         kept = None if ignored is None else xp.astype(~ignored, acc)
