@@ -10,6 +10,10 @@ Method (:func:`interleaved`): both callables are warmed up, the number of calls 
 per-call jitter become moot), then samples are taken A, B, B, A, A, B, ... so that drift of a
 shared machine, and any "second one runs warmer" effect, hit both sides alike. The figure is
 the median sample. A time budget per pair caps the number of repeats at large sizes.
+
+Dtypes: a :class:`Record` is one (backend, mode, loss, size, dtype); ``skipped`` (the native
+cannot run it) is not a miss, ``error`` (multiloss failed or differs) is. The size labels of
+the tables and the misses list carry the dtype (``64x10 bf16``) once any figure is not float32.
 """
 
 from __future__ import annotations
@@ -29,6 +33,13 @@ __all__ = [
     "interleaved",
     "Size",
     "parse_sizes",
+    "DTYPES",
+    "DEFAULT_DTYPE",
+    "parse_dtypes",
+    "dtype_label",
+    "CHECK_TOLERANCES",
+    "SkipPoint",
+    "one_line",
     "QUICK_SIZES",
     "DEFAULT_SIZES",
     "FULL_SIZES",
@@ -49,6 +60,7 @@ __all__ = [
     "LARGE_ELEMENTS",
     "target_for",
     "misses",
+    "skipped",
     "table_rows",
     "dispatch_rows",
     "format_table",
@@ -207,6 +219,56 @@ def repeats_for(size: Size, repeat: int) -> int:
     return repeat
 
 
+# ----------------------------------------------------------------------------- dtypes
+
+# The floating dtypes a point can be timed in (``--dtype``); inputs are made in float32 and
+# then rounded to the dtype, so every dtype sees the same values.
+DTYPES = ("float32", "bfloat16", "float16", "float64")
+DEFAULT_DTYPE = "float32"
+_DTYPE_ALIASES = {"f32": "float32", "fp32": "float32", "bf16": "bfloat16", "f16": "float16",
+                  "fp16": "float16", "half": "float16", "f64": "float64", "fp64": "float64",
+                  "double": "float64"}
+_DTYPE_SHORT = {"float32": "f32", "bfloat16": "bf16", "float16": "f16", "float64": "f64"}
+
+# (rtol, atol) of the multiloss-vs-native value check of a point: float32 and float64 keep the
+# bench's historical 1e-4/1e-5; the half types the conformance suite's (multiloss.conformance.spec).
+CHECK_TOLERANCES = {"float32": (1e-4, 1e-5), "float64": (1e-4, 1e-5),
+                    "float16": (1e-2, 1e-3), "bfloat16": (5e-2, 1e-2)}
+
+
+def parse_dtypes(names: Iterable[str] | None) -> list[str]:
+    """``--dtype`` values (repeatable, comma-separated too; aliases ``bf16``, ``f16`` ...) ->
+    canonical names without repeats, in the given order; ``[float32]`` when none."""
+    out: list[str] = []
+    for name in names or ():
+        for item in str(name).split(","):
+            key = item.strip().lower()
+            if not key:
+                continue
+            key = _DTYPE_ALIASES.get(key, key)
+            if key not in DTYPES:
+                raise ValueError(f"multiloss bench: --dtype expects one of {', '.join(DTYPES)}; got {item.strip()!r}")
+            if key not in out:
+                out.append(key)
+    return out or [DEFAULT_DTYPE]
+
+
+def dtype_label(size: str, dtype: str, show: bool = True) -> str:
+    """``64x10`` -> ``64x10 bf16`` (the size column of the tables and the misses list)."""
+    return f"{size} {_DTYPE_SHORT.get(dtype, dtype)}" if show else size
+
+
+class SkipPoint(Exception):
+    """Raised by a backend spec for a (loss, dtype) it cannot set up on this installation (e.g.
+    jax float64 without x64): the point is reported as skipped with this message, not a miss."""
+
+
+def one_line(exc: BaseException) -> str:
+    """``Type: first line of the message`` (the form errors take in the tables and JSON)."""
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"
+
+
 # ----------------------------------------------------------------------------- records
 
 
@@ -237,6 +299,7 @@ class Prepared:
     memory: Callable[[], tuple[int, int, str] | None] | None = None
     memory_kind: str = "n/a"
     input_bytes: int | None = None  # the first input's (the logits') size, for memory multiples
+    dtype: str | None = None  # the first input's dtype name as made (the driver checks it)
 
 
 @dataclass
@@ -260,7 +323,9 @@ class Record:
     memory_native: int | None = None
     memory_kind: str = "n/a"
     input_bytes: int | None = None
-    error: str = ""
+    error: str = ""  # ours failed or differs from the native: a miss
+    dtype: str = DEFAULT_DTYPE
+    skipped: str = ""  # the native itself cannot run this point (e.g. a CPU kernel without half)
 
     @property
     def forward_ratio(self) -> float:
@@ -302,6 +367,7 @@ class DispatchRecord:
     ours_us: float
     native_us: float
     namespace_us: float
+    dtype: str = DEFAULT_DTYPE
 
     @property
     def overhead_us(self) -> float:
@@ -315,24 +381,40 @@ def _ratio(a: float, b: float) -> float:
     return a / b if b and b > 0 and a == a else math.nan
 
 
+def _show_dtype(items: Iterable[Any]) -> bool:
+    """The dtype goes into the size labels unless every figure is float32 (the default output)."""
+    return any(getattr(x, "dtype", DEFAULT_DTYPE) != DEFAULT_DTYPE for x in items)
+
+
 def misses(records: Sequence[Record], dispatch: Sequence[DispatchRecord]) -> list[str]:
-    """Each figure that misses its target, as a line of text."""
+    """Each figure that misses its target, as a line of text (skipped points are not misses:
+    see :func:`skipped`)."""
     out = []
+    show = _show_dtype([*records, *dispatch])
     for r in records:
+        where = f"{r.backend}/{r.mode} {r.loss} {dtype_label(r.size, r.dtype, show)}"
+        if r.skipped:
+            continue
         if r.error:
-            out.append(f"{r.backend}/{r.mode} {r.loss} {r.size}: error {r.error}")
+            out.append(f"{where}: error {r.error}")
             continue
         t = target_for(r.elements)
         if r.fb_ratio == r.fb_ratio and r.fb_ratio > t:
-            out.append(f"{r.backend}/{r.mode} {r.loss} {r.size}: forward+backward {r.fb_ratio:.2f}x > {t:.2f}x")
+            out.append(f"{where}: forward+backward {r.fb_ratio:.2f}x > {t:.2f}x")
         if r.memory_ratio == r.memory_ratio and r.memory_ratio > TARGET_MEMORY:
-            out.append(f"{r.backend}/{r.mode} {r.loss} {r.size}: memory ({r.memory_kind}) "
-                       f"{r.memory_ratio:.2f}x > {TARGET_MEMORY:.2f}x")
+            out.append(f"{where}: memory ({r.memory_kind}) {r.memory_ratio:.2f}x > {TARGET_MEMORY:.2f}x")
     for d in dispatch:
         if d.overhead_us > TARGET_DISPATCH_US:
-            out.append(f"{d.backend} {d.loss} {d.size}: dispatch overhead {d.overhead_us:.1f} us > "
-                       f"{TARGET_DISPATCH_US:.0f} us")
+            out.append(f"{d.backend} {d.loss} {dtype_label(d.size, d.dtype, show)}: dispatch overhead "
+                       f"{d.overhead_us:.1f} us > {TARGET_DISPATCH_US:.0f} us")
     return out
+
+
+def skipped(records: Sequence[Record]) -> list[str]:
+    """Each point the native itself cannot run (its error in one line), as a line of text."""
+    show = _show_dtype(records)
+    return [f"{r.backend}/{r.mode} {r.loss} {dtype_label(r.size, r.dtype, show)}: {r.skipped}"
+            for r in records if r.skipped]
 
 
 # ----------------------------------------------------------------------------- output
@@ -368,18 +450,25 @@ TABLE_HEADER = ("backend", "loss", "size", "fwd ours", "fwd native", "fwd ratio"
                 "f+b ours", "f+b native", "f+b ratio", "memory ours/native", "mem ratio")
 
 
-def table_rows(records: Sequence[Record]) -> list[tuple[str, ...]]:
+def table_rows(records: Sequence[Record], show_dtype: bool | None = None) -> list[tuple[str, ...]]:
+    """One row per record; the size column reads ``64x10 bf16`` when ``show_dtype`` (default:
+    once any record is not float32)."""
     rows: list[tuple[str, ...]] = []
+    show = _show_dtype(records) if show_dtype is None else show_dtype
     for r in records:
+        size = dtype_label(r.size, r.dtype, show)
+        if r.skipped:
+            rows.append((f"{r.backend}/{r.mode}", r.loss, size, "skipped: " + r.skipped[:60], *("",) * 7))
+            continue
         if r.error:
-            rows.append((f"{r.backend}/{r.mode}", r.loss, r.size, "error: " + r.error[:60], *("",) * 7))
+            rows.append((f"{r.backend}/{r.mode}", r.loss, size, "error: " + r.error[:60], *("",) * 7))
             continue
         mem = (f"{_fmt_bytes(r.memory_ours)}/{_fmt_bytes(r.memory_native)}" if r.memory_ours else r.memory_kind)
         mo, mn = r.memory_multiples()
         if mo == mo:  # as multiples of the input (logits) too
             mem += f" ({mo:.2f}x/{mn:.2f}x input)"
         rows.append((
-            f"{r.backend}/{r.mode}", r.loss, r.size,
+            f"{r.backend}/{r.mode}", r.loss, size,
             _fmt_t(r.forward_ours_s), _fmt_t(r.forward_native_s), _fmt_r(r.forward_ratio),
             _fmt_t(r.fb_ours_s), _fmt_t(r.fb_native_s), _fmt_r(r.fb_ratio, target_for(r.elements)),
             mem, _fmt_r(r.memory_ratio, TARGET_MEMORY),
@@ -390,8 +479,9 @@ def table_rows(records: Sequence[Record]) -> list[tuple[str, ...]]:
 DISPATCH_HEADER = ("backend", "loss", "size", "multiloss", "native", "overhead", "array_namespace")
 
 
-def dispatch_rows(dispatch: Sequence[DispatchRecord]) -> list[tuple[str, ...]]:
-    return [(d.backend, d.loss, d.size, f"{d.ours_us:.1f}us", f"{d.native_us:.1f}us",
+def dispatch_rows(dispatch: Sequence[DispatchRecord], show_dtype: bool | None = None) -> list[tuple[str, ...]]:
+    show = _show_dtype(dispatch) if show_dtype is None else show_dtype
+    return [(d.backend, d.loss, dtype_label(d.size, d.dtype, show), f"{d.ours_us:.1f}us", f"{d.native_us:.1f}us",
              f"{d.overhead_us:+.1f}us" + (" ✔" if d.overhead_us <= TARGET_DISPATCH_US else " ✘"),
              f"{d.namespace_us:.2f}us") for d in dispatch]
 
@@ -431,6 +521,7 @@ def write_json(path: str, records: Sequence[Record], dispatch: Sequence[Dispatch
         "records": [r.as_dict() for r in records],
         "dispatch": [d.as_dict() for d in dispatch],
         "misses": misses(records, dispatch),
+        "skipped": skipped(records),
     }
     with open(path, "w") as f:
         json.dump(_json_clean(data), f, indent=1, default=str, allow_nan=False)
@@ -473,15 +564,16 @@ def plot(path: str, records: Sequence[Record]) -> None:
 
     groups: dict[str, list[Record]] = {}
     for r in records:
-        if not r.error:
+        if not r.error and not r.skipped:
             groups.setdefault(f"{r.backend}/{r.mode}", []).append(r)
+    show = _show_dtype(records)
     if not groups:
         raise SystemExit("multiloss bench: nothing to plot (no successful measurement)")
     fig, axes = plt.subplots(1, len(groups), figsize=(5 * len(groups), 4), squeeze=False)
     for ax, (title, recs) in zip(axes[0], groups.items()):
         by_loss: dict[str, list[Record]] = {}
-        for r in recs:
-            by_loss.setdefault(r.loss, []).append(r)
+        for r in recs:  # one line per (loss, dtype)
+            by_loss.setdefault(f"{r.loss} {r.dtype}" if show else r.loss, []).append(r)
         for loss, rs in by_loss.items():
             rs = sorted(rs, key=lambda r: r.elements)
             ax.plot([r.elements for r in rs], [r.fb_ratio for r in rs], marker="o", label=loss)

@@ -6,13 +6,18 @@ the timed region); every call ends in ``jax.block_until_ready``.
 
 Memory: the compiled executable's ``memory_analysis()`` of the jitted ``value_and_grad``:
 ``temp_size_in_bytes + output_size_in_bytes`` (XLA's planned peak beyond the arguments).
+
+Dtypes (``--dtype``): floating inputs are made in float32 and cast with
+``jnp.asarray(x, dtype)``; integer labels keep their dtype. float64 needs jax's x64 mode
+(``JAX_ENABLE_X64=1``): without it jax would silently compute in float32, so those points are
+reported as skipped.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .harness import DispatchRecord, LossSpec, Prepared, Size, interleaved
+from .harness import CHECK_TOLERANCES, DEFAULT_DTYPE, DispatchRecord, LossSpec, Prepared, Size, SkipPoint, interleaved
 
 NAME = "jax"
 MODES = ("jit", "eager")
@@ -79,12 +84,26 @@ def versions() -> dict[str, str]:
     return {"jax": jax.__version__, "optax": optax.__version__, "jax_device": f"{jax.devices()[0]} ({jax.devices()[0].device_kind})"}
 
 
-def make_inputs(kind: str, size: Size, seed: int = 0) -> tuple[Any, ...]:
-    """``(prediction, target, *more)`` of ``kind`` (float32), from ``jax.random``: the loss's
-    positional arrays (gradients w.r.t. the first); a kind of a loss of more arrays sets
-    ``more``."""
+def _dtype(name: str) -> Any:
     import jax
     import jax.numpy as jnp
+
+    dt = jnp.dtype(name)
+    if not jnp.issubdtype(dt, jnp.floating):
+        raise ValueError(f"bench.jax: dtype must name a floating dtype; got {name!r}")
+    if jax.dtypes.canonicalize_dtype(dt) != dt:  # float64 without x64 (or a jax.enable_x64(False) scope)
+        raise SkipPoint(f"jax {name} needs x64 mode (JAX_ENABLE_X64=1); without it jax computes in float32")
+    return dt
+
+
+def make_inputs(kind: str, size: Size, seed: int = 0, dtype: str = DEFAULT_DTYPE) -> tuple[Any, ...]:
+    """``(prediction, target, *more)`` of ``kind``, from ``jax.random``: the loss's positional
+    arrays (gradients w.r.t. the first); a kind of a loss of more arrays sets ``more``. Made in
+    float32, then the floating ones are cast to ``dtype`` (``jnp.asarray(x, dtype)``)."""
+    import jax
+    import jax.numpy as jnp
+
+    dt = _dtype(dtype)
 
     k1, k2 = jax.random.split(jax.random.PRNGKey(seed))
     n, c = size.n, size.c
@@ -118,7 +137,10 @@ def make_inputs(kind: str, size: Size, seed: int = 0) -> tuple[Any, ...]:
                 (jnp.arange(s_len)[None, :] >= lengths).astype(jnp.float32))
     else:  # pragma: no cover - a spec typo
         raise ValueError(f"bench.jax: unknown input kind {kind!r}")
-    return tuple(jax.block_until_ready(a) for a in (x, y, *more))
+    def cast(a):
+        return jnp.asarray(a, dt) if jnp.issubdtype(a.dtype, jnp.floating) else a
+
+    return tuple(jax.block_until_ready(cast(a)) for a in (x, y, *more))
 
 
 def functions(spec: LossSpec) -> tuple[Any, Any]:
@@ -129,7 +151,7 @@ def functions(spec: LossSpec) -> tuple[Any, Any]:
     return getattr(mj, spec.name), getattr(optax.losses, spec.name)
 
 
-def prepare(spec: LossSpec, mode: str, size: Size) -> Prepared:
+def prepare(spec: LossSpec, mode: str, size: Size, dtype: str = DEFAULT_DTYPE) -> Prepared:
     import jax
     import jax.numpy as jnp
     import numpy as np
@@ -137,7 +159,7 @@ def prepare(spec: LossSpec, mode: str, size: Size) -> Prepared:
     if mode not in MODES:
         raise ValueError(f"multiloss bench: jax modes are {MODES}; got {mode!r}")
     ours, native = functions(spec)
-    args = make_inputs(spec.inputs, size)
+    args = make_inputs(spec.inputs, size, dtype=dtype)
 
     def mean_of(f):
         return lambda *a: jnp.mean(f(*a))
@@ -151,9 +173,13 @@ def prepare(spec: LossSpec, mode: str, size: Size) -> Prepared:
         return lambda: jax.block_until_ready(f(*args))
 
     def check():
-        a, b = float(fwd[0](*args)), float(fwd[1](*args))
-        if not np.isclose(a, b, rtol=1e-4, atol=1e-5):
-            raise AssertionError(f"{spec.name} {size}: multiloss {a} != optax {b}")
+        va, vb = fwd[0](*args), fwd[1](*args)
+        if va.dtype != vb.dtype:
+            raise AssertionError(f"{spec.name} {size} {dtype}: multiloss returns {va.dtype}, optax {vb.dtype}")
+        a, b = float(va), float(vb)
+        rtol, atol = CHECK_TOLERANCES[dtype]
+        if not np.isclose(a, b, rtol=rtol, atol=atol):
+            raise AssertionError(f"{spec.name} {size} {dtype}: multiloss {a} != optax {b}")
 
     kind = "XLA memory_analysis temp+output" if mode == "jit" else "n/a (eager)"
 
@@ -167,10 +193,12 @@ def prepare(spec: LossSpec, mode: str, size: Size) -> Prepared:
         return out[0], out[1], kind
 
     return Prepared((call(fwd[0]), call(fwd[1])), (call(fb[0]), call(fb[1])), check,
-                    memory if mode == "jit" else None, kind, input_bytes=int(args[0].nbytes))
+                    memory if mode == "jit" else None, kind, input_bytes=int(args[0].nbytes),
+                    dtype=str(args[0].dtype))
 
 
-def dispatch(spec: LossSpec, size: Size = Size(4, 3), budget_s: float = 0.3) -> DispatchRecord:
+def dispatch(spec: LossSpec, size: Size = Size(4, 3), budget_s: float = 0.3,
+             dtype: str = DEFAULT_DTYPE) -> DispatchRecord:
     """Per-call cost of the *eager* (un-jitted) ``multiloss.jax`` vs ``optax`` call on tiny
     arrays (under ``jit`` neither runs Python per call), and of the bare ``array_namespace``.
     Eager jax dispatches every primitive op separately (several us each), so this difference
@@ -180,8 +208,8 @@ def dispatch(spec: LossSpec, size: Size = Size(4, 3), budget_s: float = 0.3) -> 
     from .._namespace import array_namespace
 
     ours, native = functions(spec)
-    args = make_inputs(spec.inputs, size)
+    args = make_inputs(spec.inputs, size, dtype=dtype)
     t = interleaved(lambda: jax.block_until_ready(ours(*args)), lambda: jax.block_until_ready(native(*args)),
                     repeat=15, warmup=20, min_sample_s=0.01, budget_s=budget_s)
     ns = interleaved(lambda: array_namespace(*args[:2]), lambda: None, repeat=7, warmup=50, min_sample_s=0.005)
-    return DispatchRecord(NAME, spec.name, str(size), t.a_s * 1e6, t.b_s * 1e6, (ns.a_s - ns.b_s) * 1e6)
+    return DispatchRecord(NAME, spec.name, str(size), t.a_s * 1e6, t.b_s * 1e6, (ns.a_s - ns.b_s) * 1e6, dtype)

@@ -7,6 +7,11 @@ region); every call ends by reading the result (``.numpy()``).
 
 Memory: TensorFlow exposes allocator statistics (``tf.config.experimental.get_memory_info``,
 with ``reset_memory_stats``) for GPU devices only; on CPU the figure is ``n/a``.
+
+Dtypes (``--dtype``): floating inputs are made in float32 and cast with ``tf.cast``; integer
+labels keep their dtype. Both losses are built with their default ``dtype`` (keras's floatx,
+float32), as a user's are: keras converts the inputs to it, and multiloss follows the same
+policy, so both compute in the loss dtype.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .harness import DispatchRecord, LossSpec, Prepared, Size, interleaved
+from .harness import CHECK_TOLERANCES, DEFAULT_DTYPE, DispatchRecord, LossSpec, Prepared, Size, interleaved
 
 NAME = "tensorflow"
 MODES = ("tf.function", "eager")
@@ -85,9 +90,14 @@ def versions() -> dict[str, str]:
     return {"tensorflow": tf.__version__, "keras": keras.__version__, "tf_device": "GPU:0" if gpus else "CPU:0"}
 
 
-def make_inputs(kind: str, size: Size, seed: int = 0) -> tuple[Any, Any]:
-    """``(y_pred, y_true)`` of ``kind`` (float32), from ``tf.random``."""
+def make_inputs(kind: str, size: Size, seed: int = 0, dtype: str = DEFAULT_DTYPE) -> tuple[Any, Any]:
+    """``(y_pred, y_true)`` of ``kind``, from ``tf.random``: made in float32, then the floating
+    ones are cast to ``dtype`` (``tf.cast``); integer labels are kept."""
     import tensorflow as tf
+
+    dt = tf.as_dtype(dtype)
+    if not dt.is_floating:
+        raise ValueError(f"bench.tensorflow: dtype must name a floating dtype; got {dtype!r}")
 
     g = tf.random.Generator.from_seed(seed)
     n, c = size.n, size.c
@@ -119,7 +129,11 @@ def make_inputs(kind: str, size: Size, seed: int = 0) -> tuple[Any, Any]:
         y = tf.where(tf.range(s_len, dtype=tf.int64)[None, :] < lengths, labels, 0)
     else:  # pragma: no cover - a spec typo
         raise ValueError(f"bench.tensorflow: unknown input kind {kind!r}")
-    return x, y
+
+    def cast(a):
+        return tf.cast(a, dt) if a.dtype.is_floating else a
+
+    return cast(x), cast(y)
 
 
 def losses(spec: LossSpec) -> tuple[Any, Any]:
@@ -130,14 +144,14 @@ def losses(spec: LossSpec) -> tuple[Any, Any]:
     return getattr(mk, spec.name)(**spec.kwargs), getattr(keras.losses, spec.name)(**spec.kwargs)
 
 
-def prepare(spec: LossSpec, mode: str, size: Size) -> Prepared:
+def prepare(spec: LossSpec, mode: str, size: Size, dtype: str = DEFAULT_DTYPE) -> Prepared:
     import numpy as np
     import tensorflow as tf
 
     if mode not in MODES:
         raise ValueError(f"multiloss bench: tensorflow modes are {MODES}; got {mode!r}")
     ours, native = losses(spec)
-    x, y = make_inputs(spec.inputs, size)
+    x, y = make_inputs(spec.inputs, size, dtype=dtype)
 
     # eager: a keras loss called op by op, as in a custom training loop without tf.function
     graph = tf.function if mode == "tf.function" else (lambda f: f)
@@ -161,9 +175,14 @@ def prepare(spec: LossSpec, mode: str, size: Size) -> Prepared:
         return run
 
     def check():
-        a, b = float(ours(y, x)), float(native(y, x))
-        if not np.isclose(a, b, rtol=1e-4, atol=1e-5):
-            raise AssertionError(f"{spec.name} {size}: multiloss {a} != keras {b}")
+        va, vb = ours(y, x), native(y, x)
+        if va.dtype != vb.dtype:
+            raise AssertionError(f"{spec.name} {size} {dtype}: multiloss returns {va.dtype.name}, "
+                                 f"keras {vb.dtype.name}")
+        a, b = float(va), float(vb)
+        rtol, atol = CHECK_TOLERANCES[dtype]
+        if not np.isclose(a, b, rtol=rtol, atol=atol):
+            raise AssertionError(f"{spec.name} {size} {dtype}: multiloss {a} != keras {b}")
 
     memory, kind = None, "n/a (TF reports memory on GPU only)"
     if tf.config.list_physical_devices("GPU"):
@@ -181,18 +200,19 @@ def prepare(spec: LossSpec, mode: str, size: Size) -> Prepared:
             return out[0], out[1], kind
 
     return Prepared((fwd(ours), fwd(native)), (fb(ours), fb(native)), check, memory, kind,
-                    input_bytes=int(x.shape.num_elements() or 0) * x.dtype.size or None)
+                    input_bytes=int(x.shape.num_elements() or 0) * x.dtype.size or None, dtype=x.dtype.name)
 
 
-def dispatch(spec: LossSpec, size: Size = Size(4, 3), budget_s: float = 0.3) -> DispatchRecord:
+def dispatch(spec: LossSpec, size: Size = Size(4, 3), budget_s: float = 0.3,
+             dtype: str = DEFAULT_DTYPE) -> DispatchRecord:
     """Per-call cost of eager ``multiloss.keras.X()(y_true, y_pred)`` vs ``keras.losses.X()``
     on tiny TF tensors, and of the bare ``array_namespace``. Eager TF dispatches each op
     separately, so the difference also counts ops the two run differently."""
     from .._namespace import array_namespace
 
     ours, native = losses(spec)
-    x, y = make_inputs(spec.inputs, size)
+    x, y = make_inputs(spec.inputs, size, dtype=dtype)
     t = interleaved(lambda: ours(y, x).numpy(), lambda: native(y, x).numpy(), repeat=15, warmup=20,
                     min_sample_s=0.01, budget_s=budget_s)
     ns = interleaved(lambda: array_namespace(x, y), lambda: None, repeat=7, warmup=50, min_sample_s=0.005)
-    return DispatchRecord(NAME, spec.name, str(size), t.a_s * 1e6, t.b_s * 1e6, (ns.a_s - ns.b_s) * 1e6)
+    return DispatchRecord(NAME, spec.name, str(size), t.a_s * 1e6, t.b_s * 1e6, (ns.a_s - ns.b_s) * 1e6, dtype)

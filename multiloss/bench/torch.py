@@ -9,13 +9,19 @@ was allocated before it). On CPU, torch keeps no allocator statistics, so the fi
 **bytes of tensors saved for backward** (``torch.autograd.graph.saved_tensors_hooks``, sum of
 the unique storages, inputs included): the activation memory held between forward and
 backward; eager mode only (a compiled graph saves inside AOTAutograd).
+
+Dtypes (``--dtype``): floating inputs are made in float32 and cast with ``.to(dtype)``;
+integer targets and lengths keep their dtype; both modules are cast with ``.to(dtype)``
+(parameters and floating buffers, the same state). torch's CPU kernels of
+``multi_margin_loss``, ``multilabel_margin_loss`` and ``ctc_loss`` have no float16/bfloat16:
+those points are reported as skipped on CPU.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .harness import DispatchRecord, LossSpec, Prepared, Size, interleaved
+from .harness import CHECK_TOLERANCES, DEFAULT_DTYPE, DispatchRecord, LossSpec, Prepared, Size, interleaved
 
 NAME = "torch"
 MODES = ("eager", "compile")
@@ -98,10 +104,20 @@ def _sync() -> None:
         torch.cuda.synchronize()
 
 
-def make_inputs(kind: str, size: Size, seed: int = 0) -> tuple[Any, ...]:
+def _dtype(name: str) -> Any:
+    import torch
+
+    dt = getattr(torch, name, None)
+    if not isinstance(dt, torch.dtype) or not dt.is_floating_point:
+        raise ValueError(f"bench.torch: dtype must name a torch floating dtype; got {name!r}")
+    return dt
+
+
+def make_inputs(kind: str, size: Size, seed: int = 0, dtype: str = DEFAULT_DTYPE) -> tuple[Any, ...]:
     """``(input, target, *more)`` of ``kind`` on the default device, from torch's own
     generator: the loss's positional arrays; the first requires grad. A kind of a loss of
-    more arrays sets ``more`` (a variance, a third embedding, lengths)."""
+    more arrays sets ``more`` (a variance, a third embedding, lengths). Made in float32, then
+    the floating ones are cast to ``dtype`` (the same values, rounded); integer ones are kept."""
     import torch
 
     g = torch.Generator().manual_seed(seed)
@@ -152,11 +168,17 @@ def make_inputs(kind: str, size: Size, seed: int = 0) -> tuple[Any, ...]:
         more = (torch.full((n,), t_len), torch.randint(10, s_len + 1, (n,), generator=g))
     else:  # pragma: no cover - a spec typo
         raise ValueError(f"bench.torch: unknown input kind {kind!r}")
-    dev = _device()
-    return (x.to(dev).requires_grad_(True), y.to(dev), *(a.to(dev) for a in more))
+    dev, dt = _device(), _dtype(dtype)
+
+    def to(a):
+        return a.to(dev, dt) if a.is_floating_point() else a.to(dev)
+
+    return (to(x).requires_grad_(True), to(y), *(to(a) for a in more))
 
 
-def modules(spec: LossSpec) -> tuple[Any, Any]:
+def modules(spec: LossSpec, dtype: str = DEFAULT_DTYPE) -> tuple[Any, Any]:
+    """``(ours, native)`` modules of ``spec``, with the same state, cast to ``dtype`` (a no-op
+    for a loss without parameters or floating buffers)."""
     import torch
 
     import multiloss.torch as mt
@@ -164,14 +186,17 @@ def modules(spec: LossSpec) -> tuple[Any, Any]:
     ours, native = getattr(mt, spec.name)(**spec.kwargs), getattr(torch.nn, spec.name)(**spec.kwargs)
     if any(True for _ in native.parameters()):  # a loss that owns parameters: the same ones
         ours.load_state_dict(native.state_dict())
+    if dtype != DEFAULT_DTYPE:
+        dt = _dtype(dtype)
+        ours, native = ours.to(dt), native.to(dt)
     return ours, native
 
 
-def prepare(spec: LossSpec, mode: str, size: Size) -> Prepared:
+def prepare(spec: LossSpec, mode: str, size: Size, dtype: str = DEFAULT_DTYPE) -> Prepared:
     import torch
 
-    ours, native = modules(spec)
-    args = make_inputs(spec.inputs, size)
+    ours, native = modules(spec, dtype)
+    args = make_inputs(spec.inputs, size, dtype=dtype)
     x = args[0]
     if mode == "compile":
         import torch._dynamo
@@ -201,8 +226,11 @@ def prepare(spec: LossSpec, mode: str, size: Size) -> Prepared:
     def check():
         with torch.no_grad():
             a, b = ours(*args), native(*args)
-        if not torch.allclose(a, b, rtol=1e-4, atol=1e-5):
-            raise AssertionError(f"{spec.name} {size}: multiloss {a.item()} != native {b.item()}")
+        if a.dtype != b.dtype:
+            raise AssertionError(f"{spec.name} {size} {dtype}: multiloss returns {a.dtype}, native {b.dtype}")
+        rtol, atol = CHECK_TOLERANCES[dtype]
+        if not torch.allclose(a.double(), b.double(), rtol=rtol, atol=atol):
+            raise AssertionError(f"{spec.name} {size} {dtype}: multiloss {a.item()} != native {b.item()}")
 
     memory, kind = None, "n/a"
     if _device() == "cuda":
@@ -218,7 +246,7 @@ def prepare(spec: LossSpec, mode: str, size: Size) -> Prepared:
     else:
         kind = "n/a (CPU compile)"
     return Prepared((fwd(ours), fwd(native)), (fb(ours), fb(native)), check, memory, kind,
-                    input_bytes=x.numel() * x.element_size())
+                    input_bytes=x.numel() * x.element_size(), dtype=str(x.dtype).removeprefix("torch."))
 
 
 def _saved_bytes(run, x) -> int:
@@ -252,18 +280,19 @@ def _cuda_peak(run, x) -> int:
     return peak
 
 
-def dispatch(spec: LossSpec, size: Size = Size(4, 3), budget_s: float = 0.3) -> DispatchRecord:
+def dispatch(spec: LossSpec, size: Size = Size(4, 3), budget_s: float = 0.3,
+             dtype: str = DEFAULT_DTYPE) -> DispatchRecord:
     """Per-call cost of ``multiloss.torch.X()(x, y)`` vs ``torch.nn.X()(x, y)`` on tiny eager
-    tensors (no autograd), and of the bare ``array_namespace(x, y)``."""
+    tensors of ``dtype`` (no autograd), and of the bare ``array_namespace(x, y)``."""
     import torch
 
     from .._namespace import array_namespace
 
-    ours, native = modules(spec)
-    args = make_inputs(spec.inputs, size)
+    ours, native = modules(spec, dtype)
+    args = make_inputs(spec.inputs, size, dtype=dtype)
     args = (args[0].detach(), *args[1:])
     t = interleaved(lambda: ours(*args), lambda: native(*args), repeat=15, warmup=50,
                     min_sample_s=0.01, budget_s=budget_s)
     ns = interleaved(lambda: array_namespace(*args[:2]), lambda: None, repeat=7, warmup=50, min_sample_s=0.005)
     del torch
-    return DispatchRecord(NAME, spec.name, str(size), t.a_s * 1e6, t.b_s * 1e6, (ns.a_s - ns.b_s) * 1e6)
+    return DispatchRecord(NAME, spec.name, str(size), t.a_s * 1e6, t.b_s * 1e6, (ns.a_s - ns.b_s) * 1e6, dtype)
