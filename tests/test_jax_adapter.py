@@ -447,3 +447,26 @@ def test_native_signature_rejects_unknown_and_positional_keywords():
         mj.huber_loss(x, x, 2.0)  # delta is keyword-only, as in optax
     with pytest.raises(TypeError):
         mj.squared_error(x, x, reduction="mean")  # per-example: no reduction argument
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("name", ["multiclass_hinge_loss", "multiclass_perceptron_loss", "ctc_loss",
+                                  "ctc_loss_with_forward_probs"])
+def test_half_inputs_give_optax_result_dtype(name, dtype):
+    """optax promotes these losses of half inputs to jax's default float (its one-hot labels and
+    ``jnp.ones`` are default-float arrays): the same result dtype (float64 here, x64 on), the
+    values within the half dtype's rounding, and the gradient in the input's dtype."""
+    rng = np.random.default_rng(5)
+    if name.startswith("ctc"):
+        x = jnp.asarray(rng.normal(size=(2, 6, 4)), dtype)
+        rest = (jnp.zeros((2, 6)), jnp.asarray([[1, 2, 0], [3, 1, 1]]), jnp.asarray([[0.0, 0.0, 1.0], [0.0, 0.0, 0.0]]))
+    else:
+        x = jnp.asarray(rng.normal(size=(4, 5)), dtype)
+        rest = (jnp.asarray([0, 1, 4, 2]),)
+    ours, native = getattr(mj, name)(x, *rest), getattr(optax.losses, name)(x, *rest)
+    first = (lambda out: out[0]) if name.endswith("forward_probs") else (lambda out: out)
+    for a, b in zip(*(o if isinstance(o, tuple) else (o,) for o in (ours, native))):
+        assert a.dtype == b.dtype == jnp.result_type(float), (a.dtype, b.dtype)
+    np.testing.assert_allclose(np.asarray(first(ours)), np.asarray(first(native)), rtol=2e-2, atol=2e-2)
+    g = jax.grad(lambda v: first(getattr(mj, name)(v, *rest)).sum())(x)
+    assert g.dtype == x.dtype

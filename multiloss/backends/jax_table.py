@@ -255,6 +255,16 @@ def smooth_labels(labels: Any, alpha: Any, *, axis: Any = -1, where: Any = None)
     return canonical(_asarray(labels), alpha, axis=axis, where=None if where is None else _asarray(where))
 
 
+def _half_to_default_float(c: Call) -> None:
+    """float16/bfloat16 predictions computed in jax's default float (float32; float64 under
+    ``jax_enable_x64``), as optax's result is: it mixes them with default-float arrays
+    (``jax.nn.one_hot(labels, C)`` in the multi-class margin losses; CTC: see
+    ``optax_ctc_inputs``; optax/losses/_classification.py), which promotes the loss to that dtype. The
+    gradient flows back through the cast in the input's dtype, as optax's does."""
+    if c.x.dtype in (jnp.float16, jnp.bfloat16):
+        c.x = c.x.astype(jnp.result_type(float))
+
+
 def _one_hot_labels(c: Call) -> None:
     """optax's ``multiclass_hinge_loss`` / ``multiclass_perceptron_loss`` take any labels that
     ``jax.nn.one_hot`` encodes (optax/losses/_classification.py checks no dtype): float labels
@@ -311,7 +321,12 @@ def optax_ctc_inputs(fn: str, logits: Any, logit_paddings: Any, labels: Any, lab
     if not jnp.issubdtype(labels.dtype, jnp.integer):  # optax one-hot encodes them: any integral value
         labels = labels.astype(jnp.int32)
     label_lengths = labels.shape[1] - jnp.sum(label_paddings, axis=1).astype(jnp.int32)
-    return jax.nn.log_softmax(logits), logit_paddings > 0.5, labels, label_lengths
+    log_probs = jax.nn.log_softmax(logits)
+    if log_probs.dtype in (jnp.float16, jnp.bfloat16):
+        # optax's recursion mixes them with default-float arrays (jnp.ones(...) * log_epsilon,
+        # the one-hot labels): the loss comes out in jax's default float, and so does ours
+        log_probs = log_probs.astype(jnp.result_type(float))
+    return log_probs, logit_paddings > 0.5, labels, label_lengths
 
 
 def _optax_ctc(c: Call) -> None:
@@ -833,7 +848,7 @@ TABLE: tuple[Entry, ...] = (
     # ---- margin family, optax's own (optax/losses/_classification.py) and keras's as extras
     Entry(
         "multiclass_hinge_loss", "multiclass_hinge_loss", names=("scores", "labels"),
-        pre=(_one_hot_labels, _classes_to_axis_1), optax="multiclass_hinge_loss", int_predictions=True, converted=("labels",),
+        pre=(_half_to_default_float, _one_hot_labels, _classes_to_axis_1), optax="multiclass_hinge_loss", int_predictions=True, converted=("labels",),
         checks=(Check("multi_margin_index"), Check("multi_margin_index", dtypes=("float16", "bfloat16"))),
         doc=r"Per example :math:`\max_c (x_c + 1 - [c = y]) - x_y`, i.e. "
         r":math:`\max(0, 1 + \max_{c \ne y} x_c - x_y)` (Crammer-Singer), class axis -1; ``labels``: "
@@ -849,7 +864,7 @@ TABLE: tuple[Entry, ...] = (
     ),
     Entry(
         "multiclass_perceptron_loss", "multiclass_perceptron_loss", names=("scores", "labels"),
-        pre=(_one_hot_labels, _classes_to_axis_1), optax="multiclass_perceptron_loss", int_predictions=True, converted=("labels",),
+        pre=(_half_to_default_float, _one_hot_labels, _classes_to_axis_1), optax="multiclass_perceptron_loss", int_predictions=True, converted=("labels",),
         checks=(Check("multi_margin_index"), Check("multi_margin_index", dtypes=("float16", "bfloat16"))),
         doc=r"Per example :math:`\max_c x_c - x_y`, class axis -1; ties for the maximum share its "
         "gradient equally (as optax's ``jnp.max``); ``labels`` as ``multiclass_hinge_loss``.",
