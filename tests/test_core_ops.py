@@ -46,6 +46,9 @@ CASES = {
                                ((CTC_LP, CTC_T, CTC_IL, CTC_TL), dict(log_epsilon=-1e5))],
     "scan": [((_running, SCAN_XS[0], SCAN_XS), {})],
     "sparsemax": [((X,), {}), ((X,), dict(axis=0)), ((X_EXT,), dict(axis=1))],
+    # the three branches and both seams (z = -1, z = 1), and the tie of positive_part at 0
+    "sparse_plus": [((np.array([[-3.0, -1.0, -0.5, 0.0], [0.5, 1.0, 2.5, 40.0]]),), {}), ((X,), {})],
+    "positive_part": [((np.array([[-2.0, 0.0, 0.5, 3.0], [-0.0, 1e-30, -1e-30, 7.0]]),), {}), ((X,), {})],
     "multilabel_margin": [((X, np.array([[3, 0, -1, 1], [2, 2, 1, -1], [-1, 0, 1, 2]])), {})],
     "multi_margin": [((X, LABELS[:3]), {}), ((X, LABELS[:3], 2, 0.5), {}),
                      ((X, LABELS[:3], 1, 1.0, np.array([0.5, 1.0, 2.0, 0.25])), {})],
@@ -71,7 +74,7 @@ CASES = {
     "is_host": [((X,), {})],
     "can_device_assert": [((X,), {})],
     "device_assert": [((np.array(True), "f: argument 'x' holds {0, 1}"), {})],  # a true condition: nothing raised
-    "min_max": [((X,), {}), ((LABELS,), {})],
+    "min_max": [((X,), {}), ((LABELS,), {}), ((X,), dict(of=abs))],
     "softmax_cross_entropy": [((X, np.full_like(X, 0.25)), dict(axis=1)), ((X_EXT, np.full_like(X_EXT, 0.2)), dict(axis=-1)),
                               ((X, np.full_like(X, 1 / 3)), dict(axis=0))],
     "log_softmax_pick": [((X, LABELS), dict(axis=1)), ((X_EXT, LABELS[:3]), dict(axis=1)),
@@ -85,7 +88,8 @@ CASES = {
 }
 DIFFERENTIABLE = ("linear_softmax_cross_entropy", "log_softmax", "softmax", "logsumexp", "softplus", "log_sigmoid", "sigmoid", "clamped_log",
                   "log_softmax_pick", "squared_difference", "logistic_loss", "binary_log_loss", "huber", "softmax_cross_entropy",
-                  "pairwise_distance", "ctc_neg_log_likelihood", "multilabel_margin", "multi_margin", "sparsemax")
+                  "pairwise_distance", "ctc_neg_log_likelihood", "multilabel_margin", "multi_margin", "sparsemax",
+                  "sparse_plus", "positive_part")
 OVERRIDE_BACKENDS = ("torch", "jax", "tensorflow")
 
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from .. import _ops
 
@@ -182,6 +183,15 @@ _min_max_jit = _generic_jit("min_max", "of")
 
 
 def _min_max(x, of=None):
+    """A concrete CPU array (what a value check reads on the host) is reduced by NumPy on its
+    buffer (``np.asarray`` is zero-copy there): ~5 us against ~60 us for a compiled call plus
+    two device-to-host reads of its results. Else one compiled call (``of`` module-level: a
+    stable static argument) or, for a lambda's ``of``, the generic body op by op."""
+    if _is_concrete(x) and _is_host(x) and x.size:
+        a = np.asarray(x)
+        if of is not None:
+            a = np.asarray(of(a))
+        return a.min(), a.max()
     if of is None or "<" not in getattr(of, "__qualname__", "<"):  # module-level: a stable static
         return _min_max_jit(x, of=of)
     return _ops.min_max.generic(jnp, x, of)  # a lambda or closure: op by op

@@ -182,6 +182,10 @@ _ops.register(
     # chunked linear-head cross-entropy, gradient computed chunk by chunk (torch_fused.py)
     linear_softmax_cross_entropy=_linear_softmax_cross_entropy,
     min_max=_min_max,
+    # no ATen op: the generic three-branch where, as torch tensors (jax: jax.nn.sparse_plus)
+    sparse_plus=lambda z: _ops.sparse_plus.generic(xp_torch, z),
+    # torch.maximum's backward shares a tie: grad / 2 to each side, 1/2 at z == 0 (one op)
+    positive_part=lambda z: torch.maximum(z, z.new_zeros(())),
     huber=_huber,
     clamped_log=_clamped_log,
     log_softmax_pick=_log_softmax_pick,

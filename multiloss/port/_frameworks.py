@@ -85,7 +85,7 @@ KERAS_CLIPPED = ("binary_cross_entropy", "cross_entropy", "sce_loss")
 JAX_PRE = {"_broadcast", "_same_shape", "_zeros_if_no_target", "_integer_labels", "_float_target",
            "_weight_asarray", "_same_rank_broadcast", "_scalar_var", "_mask_logits", "_mask_zero",
            "_classes_to_axis_1", "_mask_generalized_kl", "_floating_labels", "_one_hot_labels", "_alpha_asarray",
-           "_kw_asarray", "_where_of_logits_shape"}
+           "_kw_asarray", "_where_of_logits_shape", "_half_to_default_float"}
 JAX_INDEX_TARGETS = ("_integer_labels", "_one_hot_labels")  # pre-transforms that take class indices
 JAX_DENSE_TARGETS = ("_float_target", "_floating_labels")  # ... probabilities / one-hot labels
 # optax post-transforms as pipeline steps (``axis`` filled in from the call)
