@@ -144,3 +144,21 @@ def test_array_hyper_parameters_run_the_generic_body():
 def test_positive_part_is_jax_maximum_at_the_tie():
     z = jnp.asarray([-1.0, 0.0, 2.0])
     np.testing.assert_array_equal(jax.grad(lambda z: jnp.sum(_ops.positive_part(jnp, z)))(z), [0.0, 0.5, 1.0])
+
+
+def test_min_max_reads_concrete_host_arrays_with_numpy_only_outside_traces():
+    """Eagerly, a value check's min/max of a CPU array is NumPy's on the buffer (no compiled
+    call, no two device reads); under jit a closed-over concrete array is reduced in the trace
+    (NumPy would read it at trace time and the check would then compute on tracers)."""
+    labels = jnp.asarray([3, 0, 7, 1])
+    lo, hi = _ops.min_max(jnp, labels)
+    assert isinstance(lo, np.generic) and (int(lo), int(hi)) == (0, 7)
+    seen = []
+
+    @jax.jit
+    def f(x):
+        seen.append(_ops.min_max(jnp, labels))
+        return x
+
+    f(X)
+    assert all(isinstance(v, jax.core.Tracer) for v in seen[0])

@@ -182,12 +182,22 @@ def _python_number(v) -> bool:
 _min_max_jit = _generic_jit("min_max", "of")
 
 
+try:  # jax's own "is any transformation tracing now" (jit, grad, vmap ...); private, hence the guard
+    from jax._src.core import trace_state_clean as _no_trace
+except ImportError:  # pragma: no cover - moved: never the NumPy path
+    def _no_trace() -> bool:
+        return False
+
+
 def _min_max(x, of=None):
     """A concrete CPU array (what a value check reads on the host) is reduced by NumPy on its
     buffer (``np.asarray`` is zero-copy there): ~5 us against ~60 us for a compiled call plus
-    two device-to-host reads of its results. Else one compiled call (``of`` module-level: a
-    stable static argument) or, for a lambda's ``of``, the generic body op by op."""
-    if _is_concrete(x) and _is_host(x) and x.size:
+    two device-to-host reads of its results. Only with no trace active: under ``jit`` a
+    closed-over concrete array's reductions are traced (the check is then skipped or asserted,
+    ``_validation._read``), and NumPy would read it at trace time instead. Else one compiled
+    call (``of`` module-level: a stable static argument) or, for a lambda's ``of``, the
+    generic body op by op."""
+    if _no_trace() and _is_concrete(x) and _is_host(x) and x.size:
         a = np.asarray(x)
         if of is not None:
             a = np.asarray(of(a))
