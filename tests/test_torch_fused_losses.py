@@ -578,3 +578,31 @@ def test_canonical_hinges_keep_nan_as_torchs_clamp_min(monkeypatch):
                           F.cosine_embedding_loss(a, p, y, reduction="none"))):
         assert torch.isnan(ours[1:]).all()
         torch.testing.assert_close(ours, native, rtol=0, atol=0, equal_nan=True)
+
+
+@pytest.mark.parametrize("dtype", (torch.float64, torch.float32))
+@pytest.mark.parametrize("kw", [{}, {"reduction": "sum"}, {"reduction": "none"}, {"blank": 3},
+                                {"zero_infinity": True, "reduction": "none"}])
+def test_ctc_fused_equals_the_canonical_body(dtype, kw, monkeypatch):
+    """Padded batched CTC is ATen's ctc_loss with its reduction: bitwise the canonical body
+    (the same kernel for the recursion, the same mean), padding of any value included (the
+    kernel never reads it), and an infeasible target (inf; 0 with zero_infinity)."""
+    g = torch.Generator().manual_seed(11)
+    lp = torch.randn(7, 3, 5, generator=g, dtype=torch.float64).log_softmax(2).to(dtype)
+    blank = kw.get("blank", 0)
+    targets = torch.tensor([[1, 2, 2, -7], [4, 1, 99, 99], [2, 2, 2, 2]])
+    targets[targets == blank] = 4 if blank != 4 else 1
+    il, tl = torch.tensor([7, 5, 6]), torch.tensor([3, 2, 4])  # row 2: 2 2 2 2 needs 7 frames, has 6
+    res = _fused_vs_canonical(monkeypatch, "ctc_loss", multiloss.ctc_loss, [lp, targets, il, tl], **kw)
+    _assert_bitwise(res, f"ctc_loss {kw}")
+
+
+def test_ctc_fused_length_errors_keep_multilosss_message():
+    lp = torch.randn(5, 2, 4).log_softmax(2)
+    t = torch.tensor([[1, 2], [3, 1]])
+    with pytest.raises(ValueError, match=r"ctc_loss: argument 'input_lengths' must hold lengths in \[0, 5\]"):
+        multiloss.ctc_loss(lp, t, torch.tensor([6, 5]), torch.tensor([2, 2]))
+    with pytest.raises(ValueError, match=r"ctc_loss: argument 'target_lengths' must hold lengths in \[0, 2\]"):
+        multiloss.ctc_loss(lp, t, torch.tensor([5, 5]), torch.tensor([-1, 2]))
+    with pytest.raises(ValueError, match="ctc_loss: argument 'targets' must hold class indices"):
+        multiloss.ctc_loss(lp, torch.tensor([[1, 9], [3, 1]]), torch.tensor([5, 5]), torch.tensor([2, 2]))

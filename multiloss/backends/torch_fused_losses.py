@@ -257,6 +257,23 @@ def _triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6
                                      _ENUM[reduction])
 
 
+def _ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
+    # ATen's ctc_loss with its reduction: the kernel behind _ops.ctc_neg_log_likelihood, then
+    # (mean) res / target_lengths.clamp_min(1) and mean(), the canonical body's ops. It checks
+    # both lengths' ranges ("Expected input_lengths to have value at most 6"), not the labels
+    # (the canonical function has), and never reads a padded target. Batched (T, N, C) log-probs
+    # of float32/float64 (its CPU kernel has no half version; the override casts those) with
+    # padded (N, S) targets; not while torch.compile traces (a data-dependent output shape).
+    if log_probs.dtype not in (torch.float32, torch.float64) or log_probs.dim() != 3 or targets.dim() != 2:
+        return NotImplemented
+    if torch.compiler.is_compiling() or type(zero_infinity) is not bool:
+        return NotImplemented
+    for t in (targets, input_lengths, target_lengths):
+        if not isinstance(t, torch.Tensor) or t.device != log_probs.device or t.is_floating_point():
+            return NotImplemented
+    return torch.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank, _ENUM[reduction], zero_infinity)
+
+
 def _linear_cross_entropy(*args: Any, **kwargs: Any) -> Any:
     from .torch_fused import linear_cross_entropy_kernel  # (torch_fused imports _ops: no cycle at import)
 
@@ -265,6 +282,7 @@ def _linear_cross_entropy(*args: Any, **kwargs: Any) -> Any:
 
 _KERNELS: dict[str, Callable[..., Any]] = {
     "linear_cross_entropy": _linear_cross_entropy,
+    "ctc_loss": _ctc_loss,
     "multi_margin_loss": _multi_margin_loss,
     "multilabel_margin_loss": _multilabel_margin_loss,
     "cross_entropy": _cross_entropy,

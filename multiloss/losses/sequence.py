@@ -197,18 +197,37 @@ def ctc_loss(
             f"(sum(target_lengths),) (concatenated)" + ("" if batched else " or (S,) unbatched")
             + f"; got shape {t_shape}"
         )
-    _check_range(xp, fn, "input_lengths", input_lengths, n_frames, "T, the frames of 'log_probs'")
+    # padded batched targets with an exact log(0) may run as one native kernel (torch's
+    # ctc_loss), which checks both lengths' ranges itself (on the device): ours run only when it
+    # raises (for the message) or when no kernel takes the call. It does not check the labels.
+    fusable = batched and not concatenated and log_epsilon is None
+
+    def check_lengths() -> None:
+        _check_range(xp, fn, "input_lengths", input_lengths, n_frames, "T, the frames of 'log_probs'")
+        _check_range(xp, fn, "target_lengths", target_lengths, shape_of(targets)[1],
+                     "S, the padded length of 'targets'")
+
     if concatenated:
+        _check_range(xp, fn, "input_lengths", input_lengths, n_frames, "T, the frames of 'log_probs'")
         longest = _check_range(xp, fn, "target_lengths", target_lengths, None, "")
         _check_total(xp, fn, target_lengths, t_shape[0])
         targets = _unconcatenate(xp, targets, target_lengths, longest)
-    else:
-        _check_range(xp, fn, "target_lengths", target_lengths, shape_of(targets)[1],
-                     "S, the padded length of 'targets'")
+    elif not fusable:
+        check_lengths()
     width = shape_of(targets)[1]
     pos = xp.arange(width, dtype=target_lengths.dtype, device=_device(target_lengths))
     valid = xp.expand_dims(pos, axis=0) < xp.expand_dims(target_lengths, axis=1)
     _check_targets(xp, fn, targets, valid, n_classes, blank)
+    if fusable:
+        try:
+            out = _ops.fused_loss(xp, fn, log_probs, targets, input_lengths, target_lengths, blank, reduction,
+                                  zero_infinity)
+        except RuntimeError:
+            check_lengths()  # the kernel's "Expected input_lengths to have value at most 6": ours
+            raise
+        if out is not NotImplemented:
+            return out
+        check_lengths()
     # padding is never read by the recursion, but it is gathered: make it a valid index
     targets = xp.where(valid, targets, blank)
     lp = log_probs if batched else xp.expand_dims(log_probs, axis=1)
