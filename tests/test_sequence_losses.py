@@ -307,6 +307,12 @@ ERRORS = [
     ({"targets": np.array([[1, 0], [2, 1], [0, 0], [2, 0]])}, ValueError,
      "argument 'targets' must hold class indices in [0, 3) other than the blank (0) within each target length; got 0"),
     ({"targets": np.array([[1, 1], [2, 3], [0, 0], [2, 0]])}, ValueError, "within each target length; got 3"),
+    ({"targets": np.array([[1, 1], [2, -1], [0, 0], [2, 0]])}, ValueError, "within each target length; got -1"),
+    # the blank last (one min/max) and in the middle (the elementwise check): the same message
+    ({"blank": 2, "targets": np.array([[1, 0], [2, 1], [0, 0], [1, 0]])}, ValueError,
+     "other than the blank (2) within each target length; got 2"),
+    ({"blank": 1, "targets": np.array([[2, 0], [2, 1], [0, 0], [2, 0]])}, ValueError,
+     "other than the blank (1) within each target length; got 1"),
     ({"input_lengths": (5, 4, 3.0, 2)}, TypeError, "argument 'input_lengths' must hold integers"),
     ({"log_epsilon": 1e5}, ValueError, "argument 'log_epsilon' must be a negative number (optax: -1e5) or None; got 100000.0"),
 ]

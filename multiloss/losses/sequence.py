@@ -76,6 +76,18 @@ def _check_targets(xp, fn: str, targets: Any, valid: Any, n_classes: int, blank:
     if 0 in shape_of(targets):
         return
     what = f"must hold class indices in [0, {n_classes}) other than the blank ({blank}) within each target length"
+    if n_classes is not None and n_classes > 1 and blank in (0, n_classes - 1):
+        # the blank at an end of [0, C) (0: torch's and keras's default): the valid labels are
+        # one interval, so one min/max of the labels (padding filled with a valid one) says it
+        # all: one reduction instead of seven elementwise ops and an all()
+        low, high = (1, n_classes) if blank == 0 else (0, n_classes - 1)
+        check_min_max(
+            xp, xp.where(valid, targets, low), lambda lo, hi: (lo >= low) & (hi < high),
+            lambda lo, hi: ValueError(f"{fn}: argument 'targets' {what}; got {lo if lo < low else hi}"),
+            lambda: f"{fn}: argument 'targets' {what}; got a value out of range or the blank",
+            cast=int,
+        )
+        return
 
     def host_error(t: Any, good: Any) -> Exception:
         i = int(xp.argmax(xp.astype(xp.reshape(~good, (-1,)), xp.int32)))
