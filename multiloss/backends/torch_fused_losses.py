@@ -49,6 +49,8 @@ from typing import Any, Callable
 import torch
 import torch.nn.functional as F
 
+from .torch_fused import linear_cross_entropy_kernel
+
 __all__ = ["fused_loss"]
 
 _FLOATS = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
@@ -274,14 +276,8 @@ def _ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduct
     return torch.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank, _ENUM[reduction], zero_infinity)
 
 
-def _linear_cross_entropy(*args: Any, **kwargs: Any) -> Any:
-    from .torch_fused import linear_cross_entropy_kernel  # (torch_fused imports _ops: no cycle at import)
-
-    return linear_cross_entropy_kernel(*args, **kwargs)
-
-
 _KERNELS: dict[str, Callable[..., Any]] = {
-    "linear_cross_entropy": _linear_cross_entropy,
+    "linear_cross_entropy": linear_cross_entropy_kernel,
     "ctc_loss": _ctc_loss,
     "multi_margin_loss": _multi_margin_loss,
     "multilabel_margin_loss": _multilabel_margin_loss,
